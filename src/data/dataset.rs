@@ -1,0 +1,154 @@
+//! Images decoded once into one compact u8 buffer (N×C×H×W), with their labels and class names.
+
+use std::path::Path;
+
+use super::idx::{IdxArray, parse_idx, read_idx_file};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct ImageSet {
+    /// N×C×H×W bytes.
+    pub pixels: Vec<u8>,
+    pub labels: Vec<u16>,
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub classes: Vec<String>,
+}
+
+/// A dataset's standard train/test split.
+#[derive(Debug, Clone)]
+pub struct Splits {
+    pub name: String,
+    pub train: ImageSet,
+    pub test: ImageSet,
+}
+
+impl ImageSet {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    pub fn image(&self, i: usize) -> &[u8] {
+        let n = self.image_len();
+        &self.pixels[i * n..(i + 1) * n]
+    }
+
+    /// Per-channel mean and standard deviation of the pixels scaled to [0, 1].
+    pub fn channel_stats(&self) -> (Vec<f32>, Vec<f32>) {
+        let plane = self.height * self.width;
+        let mut sum = vec![0f64; self.channels];
+        let mut sq = vec![0f64; self.channels];
+        for img in self.pixels.chunks_exact(self.image_len()) {
+            for (c, p) in img.chunks_exact(plane).enumerate() {
+                for &v in p {
+                    let v = v as f64 / 255.0;
+                    sum[c] += v;
+                    sq[c] += v * v;
+                }
+            }
+        }
+        let n = (self.len() * plane).max(1) as f64;
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let std = sq.iter().zip(&mean).map(|(s, m)| ((s / n - m * m).max(1e-12)).sqrt() as f32).collect();
+        (mean.into_iter().map(|m| m as f32).collect(), std)
+    }
+
+    /// The first `n` images (all when `n` is 0 or larger than the set).
+    pub fn truncate(mut self, n: usize) -> Self {
+        if n > 0 && n < self.len() {
+            self.pixels.truncate(n * self.image_len());
+            self.labels.truncate(n);
+        }
+        self
+    }
+
+    /// Builds a grey-image set from an IDX image array `[N, H, W]` and label array `[N]`.
+    pub fn from_idx(images: IdxArray, labels: IdxArray, classes: Vec<String>, images_path: &Path, labels_path: &Path) -> Result<Self> {
+        if images.dims.len() != 3 {
+            return Err(Error::data(images_path, format!("expected an image array of 3 dimensions [N, H, W], got {:?}", images.dims)));
+        }
+        if labels.dims.len() != 1 {
+            return Err(Error::data(labels_path, format!("expected a label array of 1 dimension [N], got {:?}", labels.dims)));
+        }
+        if images.dims[0] != labels.dims[0] {
+            return Err(Error::data(
+                labels_path,
+                format!("{} labels for {} images in {}", labels.dims[0], images.dims[0], images_path.display()),
+            ));
+        }
+        if let Some((i, &l)) = labels.data.iter().enumerate().find(|(_, l)| **l as usize >= classes.len()) {
+            return Err(Error::data(labels_path, format!("label {l} of record {i} is out of range 0..{}", classes.len())));
+        }
+        Ok(ImageSet {
+            pixels: images.data,
+            labels: labels.data.iter().map(|&l| l as u16).collect(),
+            channels: 1,
+            height: images.dims[1],
+            width: images.dims[2],
+            classes,
+        })
+    }
+}
+
+pub const FASHION_MNIST_CLASSES: [&str; 10] =
+    ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+pub const DIGIT_CLASSES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+/// Reads the four files of an MNIST-like IDX dataset in `dir` (each `.gz` or raw).
+pub fn load_idx_dir(name: &str, dir: &Path, classes: &[&str]) -> Result<Splits> {
+    let classes: Vec<String> = classes.iter().map(|s| s.to_string()).collect();
+    let find = |stem: &str| -> Result<std::path::PathBuf> {
+        for candidate in [format!("{stem}.gz"), stem.to_string()] {
+            let p = dir.join(&candidate);
+            if p.exists() {
+                return Ok(p);
+            }
+        }
+        Err(Error::data(dir.join(format!("{stem}.gz")), format!("missing: {name} needs {stem}.gz (or {stem}) in {}", dir.display())))
+    };
+    let load = |img: &str, lab: &str| -> Result<ImageSet> {
+        let (ip, lp) = (find(img)?, find(lab)?);
+        ImageSet::from_idx(read_idx_file(&ip)?, read_idx_file(&lp)?, classes.clone(), &ip, &lp)
+    };
+    Ok(Splits {
+        name: name.to_string(),
+        train: load("train-images-idx3-ubyte", "train-labels-idx1-ubyte")?,
+        test: load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?,
+    })
+}
+
+/// The demo subset of Fashion-MNIST compiled into the binary (see data/fashion-mnist-demo/COPYRIGHT).
+pub fn embedded_fashion_mnist() -> Splits {
+    const DIR: &str = "fashion-mnist-demo (embedded)";
+    let parse = |bytes: &[u8], name: &str| parse_idx(bytes, &Path::new(DIR).join(name)).expect("the embedded dataset is valid");
+    let classes: Vec<String> = FASHION_MNIST_CLASSES.iter().map(|s| s.to_string()).collect();
+    let set = |img: &[u8], lab: &[u8], in_: &str, ln: &str| {
+        ImageSet::from_idx(parse(img, in_), parse(lab, ln), classes.clone(), Path::new(in_), Path::new(ln))
+            .expect("the embedded dataset is valid")
+    };
+    Splits {
+        name: "fashion-mnist-demo".into(),
+        train: set(
+            include_bytes!("../../data/fashion-mnist-demo/train-images-idx3-ubyte.gz"),
+            include_bytes!("../../data/fashion-mnist-demo/train-labels-idx1-ubyte.gz"),
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+        ),
+        test: set(
+            include_bytes!("../../data/fashion-mnist-demo/t10k-images-idx3-ubyte.gz"),
+            include_bytes!("../../data/fashion-mnist-demo/t10k-labels-idx1-ubyte.gz"),
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+        ),
+    }
+}

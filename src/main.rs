@@ -1,0 +1,188 @@
+//! The `trgl` command line. With no arguments: the demo (VanGL then TRGL on the embedded data).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use burn::module::Module;
+use clap::{Parser, Subcommand};
+
+use trgl::config::Config;
+use trgl::model::split::module_activation_floats;
+use trgl::report::{RunSummary, side_by_side};
+use trgl::train::session::{Session, infopro_balanced, plan_from_config, split_from_config};
+use trgl::train::{self, WEIGHTS_FILE};
+
+const DEMO_CONFIG: &str = include_str!("../configs/demo.toml");
+
+#[derive(Parser)]
+#[command(name = "trgl", version, about = "Module-wise training of deep networks with Transport-Regularized Greedy Learning")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train as a TOML config says; writes config.toml, metrics.jsonl, weights.bpk and summary.json.
+    Train {
+        #[arg(long)]
+        config: PathBuf,
+        /// Override a field: --set optim.lr=0.01 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Test accuracy of every module's head of a finished run.
+    Eval {
+        /// The run directory (holds config.toml and weights.bpk).
+        #[arg(long)]
+        run: PathBuf,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// The split: each module's blocks, parameters and estimated activation memory.
+    Info {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Architecture (overrides the config's model.arch).
+        #[arg(long)]
+        model: Option<String>,
+        /// K (overrides split.modules).
+        #[arg(long)]
+        modules: Option<usize>,
+        /// even | cuts | infopro | balanced (overrides split.method).
+        #[arg(long)]
+        split: Option<String>,
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+        #[arg(long, default_value_t = 32)]
+        image_size: usize,
+        #[arg(long, default_value_t = 3)]
+        channels: usize,
+        #[arg(long, default_value_t = 10)]
+        classes: usize,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// The demo: sequential VanGL then TRGL on the embedded Fashion-MNIST subset, side by side.
+    Demo {
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Demo { set: Vec::new() }) {
+        Command::Train { config, set } => {
+            let config = Config::from_file(&config, &set)?;
+            let data = trgl::data::open(&config.data.dataset, config.data.dir.as_deref())?;
+            let dir = config.output.dir.clone();
+            let outcome = train::run(&config, &data, Some(&dir), config.train.mode.name())?;
+            println!("{}", side_by_side(&[outcome.summary]));
+            println!("run directory: {}", dir.display());
+        }
+        Command::Eval { run, set } => eval(&run, &set)?,
+        Command::Info { config, model, modules, split, batch, image_size, channels, classes, mut set } => {
+            if let Some(m) = model {
+                set.push(format!("model.arch=\"{m}\""));
+            }
+            if let Some(k) = modules {
+                set.push(format!("split.modules={k}"));
+            }
+            if let Some(s) = split {
+                set.push(format!("split.method=\"{s}\""));
+            }
+            let config = match config {
+                Some(p) => Config::from_file(&p, &set)?,
+                None => Config::from_toml_str("", "defaults", &set)?,
+            };
+            info(&config, batch, image_size, channels, classes)?;
+        }
+        Command::Demo { set } => demo(&set)?,
+    }
+    Ok(())
+}
+
+fn eval(run: &Path, set: &[String]) -> Result<()> {
+    let mut config = Config::from_file(&run.join("config.toml"), set)?;
+    config.output.progress = false;
+    let data = trgl::data::open(&config.data.dataset, config.data.dir.as_deref())?;
+    let mut session = Session::new(&config, &data, None)?;
+    let weights = run.join(WEIGHTS_FILE);
+    session.network = session
+        .network
+        .clone()
+        .try_load_file(&weights)
+        .with_context(|| format!("{}: cannot load the run's weights", weights.display()))?;
+    let k = session.modules();
+    let accs = session.evaluate(0..k);
+    println!("{:>6} {:>6} {:>10}", "module", "blocks", "test %");
+    for (i, (a, b)) in accs.iter().zip(session.split.blocks_per_module()).enumerate() {
+        println!("{:>6} {:>6} {:>10.2}", i + 1, b, 100.0 * a.unwrap_or(0.0));
+    }
+    Ok(())
+}
+
+fn info(config: &Config, batch: usize, image_size: usize, channels: usize, classes: usize) -> Result<()> {
+    let plan = plan_from_config(config, channels, image_size, classes)?;
+    let split = split_from_config(config, &plan)?;
+    let device = trgl::device::parse_device(&config.device)?;
+    let init = trgl::model::Init { scheme: config.model.init, gain: config.model.init_gain };
+    let network = trgl::model::Network::new(&plan, &split, &config.head, &init, &device);
+    println!(
+        "{} on {}×{}×{}, {} classes, K = {} ({:?} split), {} heads, batch {batch}",
+        plan.name, channels, image_size, image_size, classes, split.len(), config.split.method, serde_json::to_string(&config.head.kind)?.trim_matches('"')
+    );
+    println!("{:>6} {:>8} {:>14} {:>12} {:>12} {:>14}", "module", "blocks", "units", "params", "head params", "activ. MiB");
+    let k = split.len();
+    let mut total = 0;
+    for (m, (range, module)) in split.modules.iter().zip(&network.modules).enumerate() {
+        let floats = module_activation_floats(&plan, range.clone(), &config.head, m + 1 == k);
+        let mib = (floats * batch * 4) as f64 / (1 << 20) as f64;
+        let params = module.num_params();
+        total += params;
+        println!(
+            "{:>6} {:>8} {:>14} {:>12} {:>12} {:>14.1}",
+            m + 1,
+            range.clone().filter(|&u| u != 0).count(),
+            format!("{}..{}", range.start, range.end),
+            params,
+            module.head.num_params(),
+            mib
+        );
+    }
+    let e2e: usize = (0..plan.units.len()).map(|u| plan.units[u].activation_floats()).sum::<usize>()
+        + channels * image_size * image_size
+        + plan.head_activation_floats(&trgl::model::HeadSpec { kind: trgl::model::HeadKind::Linear, ..config.head }, plan.units.len() - 1);
+    println!("total parameters {total}; end-to-end activations ≈ {:.1} MiB", (e2e * batch * 4) as f64 / (1 << 20) as f64);
+    if let Some(cuts) = infopro_balanced(&plan, k) {
+        println!("InfoPro*'s memory-balanced cuts for this K: {cuts:?}");
+    }
+    Ok(())
+}
+
+fn demo(set: &[String]) -> Result<()> {
+    let base = Config::from_toml_str(DEMO_CONFIG, "configs/demo.toml", set)?;
+    let data = trgl::data::embedded_fashion_mnist();
+    println!(
+        "trgl demo: {} on {} ({} train / {} test images), K = {}, {} mode",
+        base.model.arch, data.name, data.train.len(), data.test.len(), base.split.modules, base.train.mode.name()
+    );
+    let tau = base.method.tau;
+    if !tau.is_finite() {
+        bail!("the demo compares VanGL with TRGL: method.tau must be finite");
+    }
+    let mut summaries: Vec<RunSummary> = Vec::new();
+    for (label, tau) in [("VanGL (tau = inf)".to_string(), f64::INFINITY), (format!("TRGL (tau = {tau})"), tau)] {
+        let mut config = base.clone();
+        config.method.tau = tau;
+        let dir = base.output.dir.join(if tau.is_finite() { "trgl" } else { "vangl" });
+        println!("training {label} …");
+        let outcome = train::run(&config, &data, Some(&dir), &label)?;
+        summaries.push(outcome.summary);
+    }
+    println!("\nTest accuracy of each module's head (final = after all training, best = over its epochs):\n");
+    println!("{}", side_by_side(&summaries));
+    println!("metrics: {}/{{vangl,trgl}}/metrics.jsonl", base.output.dir.display());
+    Ok(())
+}

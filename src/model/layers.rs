@@ -1,0 +1,27 @@
+//! Constructors for the few layer shapes every architecture here is made of.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::prelude::*;
+
+use super::init::Init;
+
+/// k×k convolution without bias ("same" padding for odd k), as ResNets use before a BatchNorm.
+pub fn conv(cin: usize, cout: usize, k: usize, stride: usize, init: &Init, device: &Device) -> Conv2d {
+    let p = k / 2;
+    Conv2dConfig::new([cin, cout], [k, k])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+        .with_bias(false)
+        .with_initializer(init.conv())
+        .init(device)
+}
+
+pub fn batch_norm(channels: usize, device: &Device) -> BatchNorm {
+    // PyTorch's defaults (momentum 0.1, eps 1e-5): burn's BatchNorm uses the same convention.
+    BatchNormConfig::new(channels).init(device)
+}
+
+pub fn linear(d_in: usize, d_out: usize, init: &Init, device: &Device) -> Linear {
+    LinearConfig::new(d_in, d_out).with_initializer(init.linear()).init(device)
+}

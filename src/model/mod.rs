@@ -1,0 +1,19 @@
+//! Models as data: units (stem, blocks) planned from an architecture spec, cut by a split into local
+//! modules with classifier heads.
+
+pub mod block;
+pub mod head;
+pub mod init;
+pub mod layers;
+pub mod network;
+pub mod plan;
+pub mod resnet;
+pub mod split;
+
+pub use block::{BasicBlock, Block, BlockOutput, ShortcutKind, Stem};
+pub use head::{Head, HeadKind, HeadSpec};
+pub use init::{Init, InitScheme};
+pub use network::{LocalModule, ModuleOutput, Network};
+pub use plan::{ArchPlan, UnitPlan};
+pub use resnet::ResNetSpec;
+pub use split::{Split, SplitMethod, infopro_cuts, split_at_cuts, split_balanced, split_even};

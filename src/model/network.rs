@@ -1,0 +1,100 @@
+//! A split network: K local modules, each its consecutive units and a classifier head.
+
+use burn::prelude::*;
+
+use super::block::{Block, Stem};
+use super::head::{Head, HeadSpec};
+use super::init::Init;
+use super::plan::ArchPlan;
+use super::split::Split;
+
+/// Module k of the split: the stem (module 1 only), its blocks, and its head F_k (the network's own
+/// classifier for the last module).
+#[derive(Module, Debug)]
+pub struct LocalModule {
+    pub stem: Option<Stem>,
+    pub blocks: Vec<Block>,
+    pub head: Head,
+}
+
+/// A module's output features and every residual branch computed on the way.
+pub struct ModuleOutput {
+    pub features: Tensor<4>,
+    pub residuals: Vec<Tensor<4>>,
+}
+
+impl LocalModule {
+    pub fn forward(&self, x: Tensor<4>) -> ModuleOutput {
+        let mut x = match &self.stem {
+            Some(stem) => stem.forward(x),
+            None => x,
+        };
+        let mut residuals = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let out = block.forward(x);
+            residuals.extend(out.residuals);
+            x = out.output;
+        }
+        ModuleOutput { features: x, residuals }
+    }
+
+    /// Features only, for the inference path (frozen prefixes, evaluation).
+    pub fn features(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward(x).features
+    }
+}
+
+/// The whole network, as its modules. End-to-end training differentiates through all of them.
+#[derive(Module, Debug)]
+pub struct Network {
+    pub modules: Vec<LocalModule>,
+}
+
+impl Network {
+    /// Builds the modules of `split` over `plan`, auxiliary heads from `head`, the last module with the
+    /// network's own classifier. Parameters are drawn in unit order, so the body's initial weights do not
+    /// depend on the split only when the heads are built after; heads are therefore drawn last.
+    pub fn new(plan: &ArchPlan, split: &Split, head: &HeadSpec, init: &Init, device: &Device) -> Network {
+        let mut bodies: Vec<(Option<Stem>, Vec<Block>)> = Vec::with_capacity(split.len());
+        for range in &split.modules {
+            let mut stem = None;
+            let mut blocks = Vec::new();
+            for u in range.clone() {
+                match plan.units[u].build_block(init, device) {
+                    Some(b) => blocks.push(b),
+                    None => stem = Some(plan.units[u].build_stem(init, device)),
+                }
+            }
+            bodies.push((stem, blocks));
+        }
+        let k = split.len();
+        let modules = bodies
+            .into_iter()
+            .zip(&split.modules)
+            .enumerate()
+            .map(|(m, ((stem, blocks), range))| {
+                let last = &plan.units[range.end - 1];
+                let head = if m + 1 == k {
+                    Head::classifier(last.out_channels, plan.classes, init, device)
+                } else {
+                    Head::new(head, last.out_channels, last.out_size, plan.classes, init, device)
+                };
+                LocalModule { stem, blocks, head }
+            })
+            .collect();
+        Network { modules }
+    }
+
+    /// Logits of the last head, through every module (end-to-end path), and all residuals.
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Vec<Tensor<4>>) {
+        let mut x = x;
+        let mut residuals = Vec::new();
+        for module in &self.modules {
+            let out = module.forward(x);
+            residuals.extend(out.residuals);
+            x = out.features;
+        }
+        let logits = self.modules.last().expect("a network has at least one module").head.forward(x);
+        (logits, residuals)
+    }
+}

@@ -1,0 +1,96 @@
+//! A network as data: the ordered units (stem, blocks) a split cuts into modules, with the shapes and
+//! estimated costs that `trgl info` and the memory-balanced split need.
+
+use burn::prelude::*;
+
+use super::block::{BasicBlock, Block, ShortcutKind, Stem};
+use super::head::HeadSpec;
+use super::init::Init;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum UnitKind {
+    Stem,
+    Basic { stride: usize, shortcut: ShortcutKind },
+}
+
+/// One unit of the network: the stem or one block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitPlan {
+    pub kind: UnitKind,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    /// Side of the (square) output feature map.
+    pub out_size: usize,
+}
+
+impl UnitPlan {
+    pub fn stem(cin: usize, cout: usize, size: usize) -> Self {
+        UnitPlan { kind: UnitKind::Stem, in_channels: cin, out_channels: cout, out_size: size }
+    }
+
+    pub fn basic(cin: usize, cout: usize, stride: usize, out_size: usize, shortcut: ShortcutKind) -> Self {
+        UnitPlan { kind: UnitKind::Basic { stride, shortcut }, in_channels: cin, out_channels: cout, out_size }
+    }
+
+    pub fn out_elems(&self) -> usize {
+        self.out_channels * self.out_size * self.out_size
+    }
+
+    /// Floats per sample that autodiff keeps for this unit's backward pass: each conv, BN and ReLU keeps its
+    /// input (or output) at the unit's output resolution; the unit's input is counted by the unit before it.
+    pub fn activation_floats(&self) -> usize {
+        match self.kind {
+            // conv out, BN out, ReLU out
+            UnitKind::Stem => 3 * self.out_elems(),
+            // conv1 out, bn1 out, relu out, conv2 out, bn2 out (= r), sum, relu out
+            UnitKind::Basic { .. } => 7 * self.out_elems(),
+        }
+    }
+
+    pub fn build_stem(&self, init: &Init, device: &Device) -> Stem {
+        Stem::new(self.in_channels, self.out_channels, init, device)
+    }
+
+    pub fn build_block(&self, init: &Init, device: &Device) -> Option<Block> {
+        match self.kind {
+            UnitKind::Stem => None,
+            UnitKind::Basic { stride, shortcut } => Some(Block::Basic(BasicBlock::new(
+                self.in_channels,
+                self.out_channels,
+                stride,
+                shortcut,
+                init,
+                device,
+            ))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArchPlan {
+    pub name: String,
+    /// Unit 0 is the stem, units 1.. are blocks.
+    pub units: Vec<UnitPlan>,
+    /// `(stage, index in stage)` of each unit, stage 0 being the stem: how InfoPro's cut tables name places.
+    pub stage_positions: Vec<(usize, usize)>,
+    pub classes: usize,
+    pub in_channels: usize,
+    pub image_size: usize,
+}
+
+impl ArchPlan {
+    pub fn num_blocks(&self) -> usize {
+        self.units.len() - 1
+    }
+
+    /// Floats per sample that a head reading the output of unit `u` keeps for backward.
+    pub fn head_activation_floats(&self, head: &HeadSpec, u: usize) -> usize {
+        let unit = &self.units[u];
+        // conv out and ReLU/BN out at full resolution (1cnn, 1c2f); the pooled parts are negligible.
+        match head.kind {
+            super::head::HeadKind::Linear => unit.out_channels,
+            super::head::HeadKind::MlpSr => 3 * head.mlp_sr_layers * unit.out_elems() / 16 + head.hidden,
+            _ => 2 * unit.out_elems() + head.hidden,
+        }
+    }
+}

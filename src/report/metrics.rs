@@ -1,0 +1,60 @@
+//! The metrics file: JSON lines, one record per (epoch, module).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub mode: String,
+    /// `train`: after an epoch of the module; `final`: every module once training is over.
+    pub phase: String,
+    /// Multilap: the lap, from 1 (else 1).
+    pub lap: usize,
+    /// From 1.
+    pub module: usize,
+    /// Epoch of this module's training, from 1 (the last epoch for `final`).
+    pub epoch: usize,
+    pub lr: f64,
+    pub train_loss: f64,
+    pub ce: f64,
+    pub kinetic_energy: f64,
+    /// Effective τ_k; `null` for τ = ∞ (VanGL).
+    pub tau: Option<f64>,
+    pub train_acc: f64,
+    pub test_acc: Option<f64>,
+    pub steps: usize,
+    /// Wall-clock seconds of the epoch (absent when `output.timings` is off).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seconds: Option<f64>,
+}
+
+pub struct MetricsWriter {
+    path: PathBuf,
+    out: Option<BufWriter<File>>,
+    pub records: Vec<Record>,
+}
+
+impl MetricsWriter {
+    /// Writes to `path` (created, truncated); `None` keeps records in memory only.
+    pub fn create(path: Option<&Path>) -> Result<Self> {
+        let out = match path {
+            Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
+            None => None,
+        };
+        Ok(MetricsWriter { path: path.map(Path::to_path_buf).unwrap_or_default(), out, records: Vec::new() })
+    }
+
+    pub fn write(&mut self, record: Record) -> Result<()> {
+        if let Some(out) = &mut self.out {
+            let line = serde_json::to_string(&record).expect("a record serialises");
+            writeln!(out, "{line}").and_then(|_| out.flush()).map_err(|e| Error::io(&self.path, e))?;
+        }
+        self.records.push(record);
+        Ok(())
+    }
+}

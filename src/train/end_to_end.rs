@@ -1,0 +1,53 @@
+//! End-to-end training, the baseline: ordinary backpropagation through the whole network, one optimizer,
+//! the loss on the network's own (last) head only. Auxiliary heads exist but are not trained, so only
+//! the last module is reported.
+
+use std::time::Instant;
+
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+
+use super::session::Session;
+use super::step::{EpochStats, read_stats};
+use crate::error::{Error, Result};
+use crate::transport::{LocalLoss, cross_entropy_smoothed};
+
+pub fn run(s: &mut Session) -> Result<()> {
+    let k_total = s.modules();
+    let last = k_total - 1;
+    let epochs = s.config.train.epochs;
+    let schedule = s.schedule(epochs);
+    let mut optim = super::optim::build_optimizer(&s.config.optim);
+    let smoothing = s.config.train.label_smoothing;
+    let mut step = 0usize;
+    for e in 0..epochs {
+        let start = Instant::now();
+        let mut stats = EpochStats::default();
+        let mut lr = schedule.lr(step);
+        let bar = s.progress(format!("e2e epoch {}", e + 1));
+        let batches = s.next_train_epoch();
+        for (i, batch) in batches.take(s.steps_per_epoch()).enumerate() {
+            lr = schedule.lr(step);
+            let x = Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &s.device);
+            let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &s.device);
+            let (logits, _) = s.network.forward(x);
+            let ce = cross_entropy_smoothed(logits.clone(), y.clone(), smoothing);
+            let loss = LocalLoss { total: ce.clone(), kinetic: ce.zeros_like(), ce };
+            let st = read_stats(&loss, &logits, &y);
+            if !st.loss.is_finite() {
+                return Err(Error::NonFinite { module: k_total, epoch: e + 1, step: i + 1, value: st.loss });
+            }
+            let grads = GradientsParams::from_grads(loss.total.backward(), &s.network);
+            let network = std::mem::replace(&mut s.network, crate::model::Network { modules: Vec::new() });
+            s.network = optim.step(lr, network, grads);
+            step += 1;
+            stats.add(&st);
+            bar.set_message(format!("loss {:.3} acc {:5.1}%", stats.loss(), 100.0 * stats.accuracy()));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let acc = s.evaluate(last..k_total)[last];
+        s.record_epoch(1, last, e + 1, &stats, lr, acc, start.elapsed().as_secs_f64())?;
+    }
+    s.record_final(last..k_total)
+}

@@ -1,0 +1,86 @@
+//! Training modes, all built on one local step (`step::local_step`) and one epoch loop
+//! (`Session::local_epoch`); they differ only in which modules train on which epochs.
+
+pub mod end_to_end;
+pub mod eval;
+pub mod multilap;
+pub mod optim;
+pub mod parallel;
+pub mod sequential;
+pub mod session;
+pub mod step;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+pub use optim::{LrSchedule, LrScheduleKind, OptimKind, build_optimizer};
+pub use session::Session;
+pub use step::{EpochStats, StepStats, local_step};
+
+use crate::config::Config;
+use crate::data::Splits;
+use crate::error::{Error, Result};
+use crate::report::RunSummary;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    E2e,
+    Sequential,
+    Multilap,
+    Parallel,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::E2e => "e2e",
+            Mode::Sequential => "sequential",
+            Mode::Multilap => "multilap",
+            Mode::Parallel => "parallel",
+        }
+    }
+}
+
+/// The trained network's weights in a run directory (burnpack).
+pub const WEIGHTS_FILE: &str = "weights.bpk";
+
+/// A finished run: its summary, and where its files are.
+pub struct RunOutcome {
+    pub summary: RunSummary,
+    pub session: Session,
+    pub dir: Option<PathBuf>,
+}
+
+/// Trains as `config` says on `data`. With `dir`, writes there the resolved config (`config.toml`), the
+/// metrics (`metrics.jsonl`), the trained weights (`weights.bpk`) and the summary (`summary.json`).
+pub fn run(config: &Config, data: &Splits, dir: Option<&Path>, label: &str) -> Result<RunOutcome> {
+    let metrics_path = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+            let c = d.join("config.toml");
+            std::fs::write(&c, config.to_toml()).map_err(|e| Error::io(&c, e))?;
+            Some(d.join("metrics.jsonl"))
+        }
+        None => None,
+    };
+    let start = Instant::now();
+    let mut session = Session::new(config, data, metrics_path.as_deref())?;
+    match config.train.mode {
+        Mode::E2e => end_to_end::run(&mut session)?,
+        Mode::Sequential => sequential::run(&mut session)?,
+        Mode::Multilap => multilap::run(&mut session)?,
+        Mode::Parallel => parallel::run(&mut session)?,
+    }
+    let blocks = session.split.blocks_per_module();
+    let summary = RunSummary::from_records(label, config.train.mode.name(), &blocks, &session.metrics.records, start.elapsed().as_secs_f64());
+    if let Some(d) = dir {
+        let w = d.join(WEIGHTS_FILE);
+        burn::module::Module::save_file(session.network.clone(), &w).map_err(|e| Error::Weights { path: w.clone(), message: e.to_string() })?;
+        let p = d.join("summary.json");
+        std::fs::write(&p, serde_json::to_string_pretty(&summary).expect("summary serialises")).map_err(|e| Error::io(&p, e))?;
+    }
+    Ok(RunOutcome { summary, session, dir: dir.map(Path::to_path_buf) })
+}

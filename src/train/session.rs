@@ -1,0 +1,263 @@
+//! What every training mode shares: the split network, the data, the transport weights, the metrics, and
+//! the epoch loop over a frozen prefix and a set of modules each taking its local step.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::eval::evaluate;
+use super::optim::{LrSchedule, build_optimizer};
+use super::step::{EpochStats, local_step};
+use crate::config::Config;
+use crate::data::{Loader, LoaderSpec, Normalize, Splits};
+use crate::device::parse_device;
+use crate::error::{Error, Result};
+use crate::model::{ArchPlan, Init, LocalModule, Network, ResNetSpec, Split, SplitMethod, split_at_cuts, split_balanced, split_even};
+use crate::model::split::{infopro_cuts, infopro_balanced_cuts};
+use crate::report::{MetricsWriter, Record};
+use crate::transport::TransportWeights;
+
+/// The architecture plan a config describes, for data of the given shape.
+pub fn plan_from_config(config: &Config, in_channels: usize, image_size: usize, classes: usize) -> Result<ArchPlan> {
+    let mut spec = ResNetSpec::from_name("model.arch", &config.model.arch)?;
+    spec.width = config.model.width;
+    spec.shortcut = config.model.shortcut;
+    Ok(spec.plan(in_channels, image_size, classes))
+}
+
+/// The split a config asks for.
+pub fn split_from_config(config: &Config, plan: &ArchPlan) -> Result<Split> {
+    let k = config.split.modules;
+    let depth = || plan.name.trim_start_matches("resnet").parse::<usize>().unwrap_or(0);
+    match config.split.method {
+        SplitMethod::Even => split_even(plan, k),
+        SplitMethod::Cuts => split_at_cuts(plan, &config.split.cuts),
+        SplitMethod::Balanced => split_balanced(plan, k, &config.head),
+        SplitMethod::Infopro => {
+            let cuts = infopro_cuts(depth(), k).ok_or_else(|| {
+                Error::config("split.method", format!("InfoPro's tables cover resnet32 and resnet110 with K = 2, 3, 4, 8, 16, not {} with K = {k}", plan.name))
+            })?;
+            split_at_cuts(plan, &cuts)
+        }
+    }
+}
+
+/// InfoPro*'s memory-balanced cut table, where one exists.
+pub fn infopro_balanced(plan: &ArchPlan, k: usize) -> Option<Vec<[usize; 2]>> {
+    infopro_balanced_cuts(plan.name.trim_start_matches("resnet").parse().ok()?, k)
+}
+
+pub struct Session {
+    pub config: Config,
+    pub plan: ArchPlan,
+    pub split: Split,
+    /// The training device (autodiff); `infer_device` is the same hardware without autodiff.
+    pub device: Device,
+    pub infer_device: Device,
+    pub train: Loader,
+    pub test: Loader,
+    pub network: Network,
+    pub weights: TransportWeights,
+    pub metrics: MetricsWriter,
+    /// Passes over the training data so far: each gets its own shuffle and augmentation.
+    data_epochs: u64,
+    /// The last `train` record of each module, the base of its `final` record.
+    last_records: Vec<Option<Record>>,
+}
+
+impl Session {
+    /// Builds the network on the configured device and the loaders over `data`; metrics go to `metrics`.
+    pub fn new(config: &Config, data: &Splits, metrics: Option<&Path>) -> Result<Session> {
+        config.validate()?;
+        let train_set = data.train.clone().truncate(config.data.train_limit);
+        let test_set = data.test.clone().truncate(config.data.test_limit);
+        if train_set.height != train_set.width {
+            return Err(Error::config("data.dataset", format!("images of {}×{}: the ResNets here take square images", train_set.height, train_set.width)));
+        }
+        if train_set.len() < config.data.batch_size {
+            return Err(Error::config("data.batch_size", format!("{} is larger than the {} training images", config.data.batch_size, train_set.len())));
+        }
+        let plan = plan_from_config(config, train_set.channels, train_set.height, train_set.classes.len())?;
+        let split = split_from_config(config, &plan)?;
+        let base = parse_device(&config.device)?;
+        base.seed(config.seed);
+        let init = Init { scheme: config.model.init, gain: config.model.init_gain };
+        let device = base.clone().autodiff();
+        let network = Network::new(&plan, &split, &config.head, &init, &device);
+        let (mean, std) = train_set.channel_stats();
+        let norm = Normalize { mean, std };
+        let d = &config.data;
+        let train = Loader::new(
+            Arc::new(train_set),
+            LoaderSpec { batch_size: d.batch_size, workers: d.workers, prefetch: d.prefetch, shuffle: true, drop_last: true, augment: Some(d.augment) },
+            norm.clone(),
+            config.seed,
+        );
+        let test = Loader::new(
+            Arc::new(test_set),
+            LoaderSpec { batch_size: d.test_batch_size, workers: d.workers, prefetch: d.prefetch, shuffle: false, drop_last: false, augment: None },
+            norm,
+            config.seed,
+        );
+        let k = split.len();
+        Ok(Session {
+            weights: TransportWeights::new(config.method, k),
+            config: config.clone(),
+            plan,
+            split,
+            infer_device: base,
+            device,
+            train,
+            test,
+            network,
+            metrics: MetricsWriter::create(metrics)?,
+            data_epochs: 0,
+            last_records: vec![None; k],
+        })
+    }
+
+    pub fn modules(&self) -> usize {
+        self.split.len()
+    }
+
+    pub fn steps_per_epoch(&self) -> usize {
+        let n = self.train.num_batches();
+        match self.config.train.max_steps_per_epoch {
+            0 => n,
+            m => m.min(n),
+        }
+    }
+
+    pub fn optimizers(&self) -> Vec<ModuleOptimizer> {
+        (0..self.modules()).map(|_| build_optimizer(&self.config.optim)).collect()
+    }
+
+    pub fn schedule(&self, epochs: usize) -> LrSchedule {
+        LrSchedule::new(&self.config.lr_schedule, self.config.optim.lr, self.steps_per_epoch(), epochs)
+    }
+
+    pub(crate) fn progress(&self, label: String) -> ProgressBar {
+        if !self.config.output.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(self.steps_per_epoch() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>18} [{bar:30}] {pos}/{len} {per_sec:>9} {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(label);
+        bar
+    }
+
+    /// One pass over the training data: each batch runs through the frozen modules `..active.start` in
+    /// inference mode, then through `active`, each module taking a local step on its detached input.
+    /// `steps[k]` counts module k's updates (its LR schedule's clock).
+    pub fn local_epoch(
+        &mut self,
+        active: Range<usize>,
+        optims: &mut [ModuleOptimizer],
+        schedules: &[LrSchedule],
+        steps: &mut [usize],
+        label: String,
+    ) -> Result<Vec<(EpochStats, f64)>> {
+        let prefix: Vec<LocalModule> = self.network.modules[..active.start].iter().map(|m| m.valid()).collect();
+        let mut slots: Vec<Option<LocalModule>> = std::mem::take(&mut self.network.modules).into_iter().map(Some).collect();
+        let mut stats = vec![(EpochStats::default(), 0.0); active.len()];
+        let bar = self.progress(label);
+        let smoothing = self.config.train.label_smoothing;
+        let batches = self.next_train_epoch();
+        let mut failure = None;
+        'batches: for (i, batch) in batches.take(self.steps_per_epoch()).enumerate() {
+            let mut x = Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &self.infer_device);
+            for m in &prefix {
+                x = m.features(x);
+            }
+            let mut x = x.autodiff();
+            let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &self.device);
+            for (j, k) in active.clone().enumerate() {
+                let lr = schedules[k].lr(steps[k]);
+                let module = slots[k].take().expect("module present");
+                let (module, features, s) = local_step(module, &mut optims[k], x, &y, self.weights.weight(k), smoothing, lr);
+                slots[k] = Some(module);
+                steps[k] += 1;
+                if !s.loss.is_finite() {
+                    failure = Some(Error::NonFinite { module: k + 1, epoch: self.data_epochs as usize, step: i + 1, value: s.loss });
+                    break 'batches;
+                }
+                self.weights.observe(k, s.ce as f64);
+                stats[j].0.add(&s);
+                stats[j].1 = lr;
+                x = features;
+            }
+            let (s, _) = &stats[stats.len() - 1];
+            bar.set_message(format!("loss {:.3} acc {:5.1}%", s.loss(), 100.0 * s.accuracy()));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        self.network.modules = slots.into_iter().map(|m| m.expect("module returned")).collect();
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(stats),
+        }
+    }
+
+    /// The batches of the next pass over the training data.
+    pub fn next_train_epoch(&mut self) -> crate::data::loader::EpochBatches {
+        self.data_epochs += 1;
+        self.train.epoch(self.data_epochs - 1)
+    }
+
+    /// Test accuracy of the heads of the modules in `which` (inference copies of the current weights).
+    pub fn evaluate(&self, which: Range<usize>) -> Vec<Option<f64>> {
+        let modules: Vec<LocalModule> = self.network.modules[..which.end].iter().map(|m| m.valid()).collect();
+        let want: Vec<bool> = (0..which.end).map(|k| which.contains(&k)).collect();
+        evaluate(&modules, &want, &self.test, &self.infer_device)
+    }
+
+    /// Writes module k's record of one training epoch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_epoch(&mut self, lap: usize, k: usize, epoch: usize, stats: &EpochStats, lr: f64, test_acc: Option<f64>, seconds: f64) -> Result<()> {
+        let tau = self.weights.tau(k);
+        let record = Record {
+            mode: self.config.train.mode.name().into(),
+            phase: "train".into(),
+            lap,
+            module: k + 1,
+            epoch,
+            lr,
+            train_loss: stats.loss(),
+            ce: stats.ce(),
+            kinetic_energy: stats.kinetic(),
+            tau: tau.is_finite().then_some(tau),
+            train_acc: stats.accuracy(),
+            test_acc,
+            steps: stats.steps,
+            seconds: self.config.output.timings.then_some(seconds),
+        };
+        self.last_records[k] = Some(record.clone());
+        self.metrics.write(record)
+    }
+
+    /// Evaluates the heads of `which` once training is over and writes their `final` records.
+    pub fn record_final(&mut self, which: Range<usize>) -> Result<()> {
+        let start = Instant::now();
+        let accs = self.evaluate(which.clone());
+        let seconds = start.elapsed().as_secs_f64();
+        for k in which {
+            if let Some(mut r) = self.last_records[k].clone() {
+                r.phase = "final".into();
+                r.test_acc = accs[k];
+                r.seconds = self.config.output.timings.then_some(seconds);
+                self.metrics.write(r)?;
+            }
+        }
+        Ok(())
+    }
+}
