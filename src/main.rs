@@ -139,7 +139,7 @@ fn info(config: &Config, batch: usize, image_size: usize, channels: usize, class
     for (m, (range, module)) in split.modules.iter().zip(&network.modules).enumerate() {
         let floats = module_activation_floats(&plan, range.clone(), &config.head, m + 1 == k);
         let mib = (floats * batch * 4) as f64 / (1 << 20) as f64;
-        let params = module.num_params();
+        let params = trgl::model::trainable_params(module);
         total += params;
         println!(
             "{:>6} {:>8} {:>14} {:>12} {:>12} {:>14.1}",
@@ -147,7 +147,7 @@ fn info(config: &Config, batch: usize, image_size: usize, channels: usize, class
             range.clone().filter(|&u| u != 0).count(),
             format!("{}..{}", range.start, range.end),
             params,
-            module.head.num_params(),
+            trgl::model::trainable_params(&module.head),
             mib
         );
     }

@@ -4,10 +4,12 @@ pub mod augment;
 pub mod dataset;
 pub mod idx;
 pub mod loader;
+pub mod synthetic;
 
 pub use augment::{AugmentSpec, Normalize, PaddingMode};
 pub use dataset::{ImageSet, Splits, embedded_fashion_mnist, load_idx_dir};
 pub use loader::{Batch, Loader, LoaderSpec};
+pub use synthetic::synthetic;
 
 use crate::error::{Error, Result};
 

@@ -2,6 +2,7 @@
 //! modules with classifier heads.
 
 pub mod block;
+pub mod count;
 pub mod head;
 pub mod init;
 pub mod layers;
@@ -10,6 +11,7 @@ pub mod plan;
 pub mod resnet;
 pub mod split;
 
+pub use count::trainable_params;
 pub use block::{BasicBlock, Block, BlockOutput, ShortcutKind, Stem};
 pub use head::{Head, HeadKind, HeadSpec};
 pub use init::{Init, InitScheme};

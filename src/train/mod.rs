@@ -78,7 +78,8 @@ pub fn run(config: &Config, data: &Splits, dir: Option<&Path>, label: &str) -> R
     let summary = RunSummary::from_records(label, config.train.mode.name(), &blocks, &session.metrics.records, start.elapsed().as_secs_f64());
     if let Some(d) = dir {
         let w = d.join(WEIGHTS_FILE);
-        burn::module::Module::save_file(session.network.clone(), &w).map_err(|e| Error::Weights { path: w.clone(), message: e.to_string() })?;
+        // `valid()` folds in BatchNorm's lazily applied running-statistics updates before saving.
+        burn::module::Module::save_file(burn::module::Module::valid(&session.network), &w).map_err(|e| Error::Weights { path: w.clone(), message: e.to_string() })?;
         let p = d.join("summary.json");
         std::fs::write(&p, serde_json::to_string_pretty(&summary).expect("summary serialises")).map_err(|e| Error::io(&p, e))?;
     }

@@ -86,10 +86,16 @@ impl Session {
         let plan = plan_from_config(config, train_set.channels, train_set.height, train_set.classes.len())?;
         let split = split_from_config(config, &plan)?;
         let base = parse_device(&config.device)?;
-        base.seed(config.seed);
         let init = Init { scheme: config.model.init, gain: config.model.init_gain };
         let device = base.clone().autodiff();
-        let network = Network::new(&plan, &split, &config.head, &init, &device);
+        let network = {
+            // The backend's RNG is process-wide: hold it from seeding to the last draw, so that sessions
+            // built concurrently (tests, sweeps) still get exactly their seed's weights.
+            static INIT_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let _guard = INIT_RNG.lock().unwrap_or_else(|e| e.into_inner());
+            base.seed(config.seed);
+            Network::new(&plan, &split, &config.head, &init, &device)
+        };
         let (mean, std) = train_set.channel_stats();
         let norm = Normalize { mean, std };
         let d = &config.data;

@@ -1,0 +1,50 @@
+#![allow(dead_code)]
+
+use trgl::config::Config;
+use trgl::train::Mode;
+
+/// A config for a network small enough to train in a second: resnet14 (stem + 6 blocks), width 4, on
+/// 8×8 synthetic images, K = 4 (2/2/1/1 blocks).
+pub fn tiny_config(mode: Mode) -> Config {
+    let mut c = Config::default();
+    c.model.arch = "resnet14".into();
+    c.model.width = 4;
+    c.split.modules = 4;
+    c.data.batch_size = 16;
+    c.data.test_batch_size = 32;
+    c.data.augment.crop_padding = 1;
+    c.head.pool = 2;
+    c.head.hidden = 8;
+    c.train.mode = mode;
+    c.train.epochs = 2;
+    c.train.ne1 = 1;
+    c.train.ne2 = 1;
+    c.train.laps = 2;
+    c.optim.lr = 0.05;
+    c.method.tau = 0.5;
+    c.output.progress = false;
+    c.output.timings = false;
+    c
+}
+
+pub fn tiny_data() -> trgl::data::Splits {
+    trgl::data::synthetic(96, 48, 1, 8, 3, 7)
+}
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::prelude::*;
+
+struct Snap(Vec<Vec<f32>>);
+impl ModuleVisitor for Snap {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
+    }
+}
+
+/// Every float tensor of a module (parameters and BatchNorm running statistics), in visit order.
+/// Read through `valid()`, which folds in burn's lazily applied running-statistics updates.
+pub fn snapshot<M: Module>(m: &M) -> Vec<Vec<f32>> {
+    let mut s = Snap(Vec::new());
+    m.valid().visit(&mut s);
+    s.0
+}

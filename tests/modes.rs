@@ -1,0 +1,105 @@
+//! Every training mode runs, writes its metrics, and the same seed gives the same metrics file.
+
+mod common;
+
+use common::{tiny_config, tiny_data};
+use trgl::report::Record;
+use trgl::train::{self, Mode};
+
+fn records(dir: &std::path::Path) -> Vec<Record> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("trgl-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn each_mode_trains_and_writes_one_record_per_epoch_and_module() {
+    let data = tiny_data();
+    // (mode, train records expected, modules with a final record)
+    for (mode, train_records, finals) in [
+        (Mode::Parallel, 2 * 4, 4),
+        (Mode::Sequential, 1 + 2 + 3 + 4, 4),
+        (Mode::Multilap, 2 * (1 + 2 + 3 + 4), 4),
+        (Mode::E2e, 2, 1),
+    ] {
+        let dir = tmp(mode.name());
+        let out = train::run(&tiny_config(mode), &data, Some(&dir), mode.name()).unwrap();
+        let recs = records(&dir);
+        assert_eq!(recs.iter().filter(|r| r.phase == "train").count(), train_records, "{mode:?}");
+        assert_eq!(recs.iter().filter(|r| r.phase == "final").count(), finals, "{mode:?}");
+        for r in &recs {
+            assert_eq!(r.mode, mode.name());
+            assert!(r.train_loss.is_finite() && r.test_acc.is_some());
+            assert!(r.seconds.is_none(), "timings are off");
+        }
+        assert!(dir.join("weights.bpk").exists() && dir.join("config.toml").exists() && dir.join("summary.json").exists());
+        // the synthetic task is easy: the last head must beat chance (1/3) clearly
+        let last = out.summary.modules.last().unwrap().final_acc.unwrap();
+        eprintln!("{mode:?}: {:?}", out.summary.modules.iter().map(|m| m.final_acc).collect::<Vec<_>>());
+        assert!(last > 0.5, "{mode:?}: last module at {last}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn sequential_epochs_follow_ne1_plus_k_ne2_and_multilap_counts_laps() {
+    let mut c = tiny_config(Mode::Multilap);
+    c.train.ne1 = 2;
+    c.train.ne2 = 1;
+    c.train.laps = 2;
+    let out = train::run(&c, &tiny_data(), None, "m").unwrap();
+    let recs = &out.session.metrics.records;
+    for k in 1..=4 {
+        let per_lap = 2 + (k - 1);
+        let epochs: Vec<_> = recs.iter().filter(|r| r.phase == "train" && r.module == k).map(|r| (r.lap, r.epoch)).collect();
+        assert_eq!(epochs.len(), 2 * per_lap, "module {k}");
+        assert_eq!(epochs.last().unwrap(), &(2, 2 * per_lap));
+    }
+}
+
+#[test]
+fn the_same_seed_gives_an_identical_metrics_file() {
+    let data = tiny_data();
+    for mode in [Mode::Parallel, Mode::Sequential] {
+        let (a, b, c) = (tmp("det-a"), tmp("det-b"), tmp("det-c"));
+        let config = tiny_config(mode);
+        let run_a = train::run(&config, &data, Some(&a), "a").unwrap();
+        let run_b = train::run(&config, &data, Some(&b), "b").unwrap();
+        let mut other = config.clone();
+        other.seed = 1;
+        train::run(&other, &data, Some(&c), "c").unwrap();
+        let read = |d: &std::path::Path| std::fs::read(d.join("metrics.jsonl")).unwrap();
+        assert_eq!(read(&a), read(&b), "{mode:?}: same seed, different metrics");
+        assert_ne!(read(&a), read(&c), "{mode:?}: the seed has no effect");
+        // and the same weights (the weights file also holds burn's random parameter ids, so compare values)
+        assert_eq!(common::snapshot(&run_a.session.network), common::snapshot(&run_b.session.network));
+        for d in [a, b, c] {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+#[test]
+fn uzawa_and_varying_schedules_train() {
+    let data = tiny_data();
+    for schedule in ["uzawa", "varying"] {
+        let mut c = tiny_config(Mode::Parallel);
+        c.method.schedule = serde_json::from_str(&format!("\"{schedule}\"")).unwrap();
+        c.method.uzawa_every = 2;
+        let out = train::run(&c, &data, None, schedule).unwrap();
+        let taus: Vec<_> = out.session.metrics.records.iter().filter(|r| r.module == 1).map(|r| r.tau.unwrap()).collect();
+        if schedule == "uzawa" {
+            assert!(taus[1] > taus[0], "λ grows with CE: {taus:?}");
+        } else {
+            assert_eq!(taus[0], c.method.tau / 2.0);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The method's numbers: kinetic energy, label-smoothed CE and τ schedules against hand computations.
+
+use burn::prelude::*;
+use trgl::model::{BasicBlock, Init, ShortcutKind};
+use trgl::transport::{TauSchedule, TransportSpec, TransportWeights, cross_entropy_smoothed, kinetic_energy, local_loss};
+
+fn device() -> Device {
+    Device::flex()
+}
+
+fn scalar(t: Tensor<1>) -> f64 {
+    t.into_scalar::<f32>() as f64
+}
+
+#[test]
+fn kinetic_energy_is_the_sum_over_blocks_of_mean_squares() {
+    let d = device();
+    // r1: mean of squares = (1 + 4 + 9 + 16) / 4 = 7.5; r2: (0.25 + 0.25) / 2 = 0.25.
+    let r1 = Tensor::<4>::from_data(TensorData::new(vec![1f32, -2., 3., -4.], [1, 1, 2, 2]), &d);
+    let r2 = Tensor::<4>::from_data(TensorData::new(vec![0.5f32, -0.5], [2, 1, 1, 1]), &d);
+    let ke = scalar(kinetic_energy(&[r1.clone(), r2.clone()]).unwrap());
+    assert!((ke - 7.75).abs() < 1e-6, "{ke}");
+    assert!(kinetic_energy(&[]).is_none());
+
+    // In the loss, weight w multiplies it: total = CE + w·KE.
+    let logits = Tensor::<2>::from_data(TensorData::new(vec![0f32, 0.], [1, 2]), &d);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64], [1]), &d);
+    let l = local_loss(logits, y, &[r1, r2], 0.25, 0.0);
+    let (total, ce) = (scalar(l.total), scalar(l.ce));
+    assert!((ce - 2f64.ln()).abs() < 1e-6);
+    assert!((total - (2f64.ln() + 0.25 * 7.75)).abs() < 1e-5, "{total}");
+}
+
+#[test]
+fn a_tiny_block_reports_its_residual_branch_before_the_skip() {
+    let d = device();
+    d.seed(3);
+    let block = BasicBlock::new(2, 2, 1, ShortcutKind::A, &Init::default(), &d);
+    let x = Tensor::<4>::random([2, 2, 3, 3], burn::tensor::Distribution::Normal(0.0, 1.0), &d);
+    let out = block.forward(x.clone());
+    assert_eq!(out.residuals.len(), 1);
+    let r = out.residuals[0].clone();
+    // identity shortcut: out = relu(x + r)
+    let expect: Vec<f32> = (x + r.clone()).clamp_min(0.0).into_data().try_to_vec::<f32>().unwrap();
+    let got: Vec<f32> = out.output.into_data().try_to_vec::<f32>().unwrap();
+    for (a, b) in expect.iter().zip(&got) {
+        assert!((a - b).abs() < 1e-6);
+    }
+    // the kinetic energy of the block, by hand from r's values
+    let values: Vec<f32> = r.clone().into_data().try_to_vec::<f32>().unwrap();
+    let by_hand = values.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / values.len() as f64;
+    let ke = scalar(kinetic_energy(&[r]).unwrap());
+    assert!((ke - by_hand).abs() < 1e-5 * by_hand.max(1.0), "{ke} vs {by_hand}");
+}
+
+#[test]
+fn option_a_shortcut_subsamples_and_zero_pads_channels() {
+    let d = device();
+    let block = BasicBlock::new(2, 4, 2, ShortcutKind::A, &Init::default(), &d);
+    let x = Tensor::<4>::ones([1, 2, 4, 4], &d);
+    let out = block.forward(x);
+    assert_eq!(out.output.dims(), [1, 4, 2, 2]);
+    assert_eq!(out.residuals[0].dims(), [1, 4, 2, 2]);
+    assert_eq!(trgl::model::trainable_params(&block), 2 * 4 * 9 + 4 * 4 * 9 + 4 * 4);
+    let b = BasicBlock::new(2, 4, 2, ShortcutKind::B, &Init::default(), &d);
+    // option B adds a 1×1 conv (2·4) and its BatchNorm (2·4)
+    assert_eq!(trgl::model::trainable_params(&b), 2 * 4 * 9 + 4 * 4 * 9 + 4 * 4 + 8 + 8);
+}
+
+#[test]
+fn label_smoothing_matches_pytorch_definition() {
+    let d = device();
+    let logits = [1.0f64, 2.0, 0.5];
+    let lse = logits.iter().map(|v| v.exp()).sum::<f64>().ln();
+    let logp: Vec<f64> = logits.iter().map(|v| v - lse).collect();
+    let eps = 0.1;
+    let expect = -(1.0 - eps) * logp[1] - eps * logp.iter().sum::<f64>() / 3.0;
+    let t = Tensor::<2>::from_data(TensorData::new(logits.iter().map(|&v| v as f32).collect::<Vec<_>>(), [1, 3]), &d);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64], [1]), &d);
+    let got = scalar(cross_entropy_smoothed(t, y, eps));
+    assert!((got - expect).abs() < 1e-6, "{got} vs {expect}");
+}
+
+#[test]
+fn tau_schedules() {
+    let spec = TransportSpec { tau: 2.0, ..TransportSpec::default() };
+    let w = TransportWeights::new(spec, 4);
+    assert_eq!(w.weight(0), 0.25);
+    assert_eq!(w.weight(3), 0.25);
+
+    let w = TransportWeights::new(TransportSpec { schedule: TauSchedule::Varying, ..spec }, 4);
+    assert_eq!((w.tau(0), w.tau(1), w.tau(2), w.tau(3)), (1.0, 1.0, 2.0, 2.0));
+    assert_eq!(w.weight(0), 0.5);
+
+    let vangl = TransportWeights::new(TransportSpec { tau: f64::INFINITY, ..spec }, 4);
+    assert_eq!(vangl.weight(2), 0.0);
+
+    // Uzawa: λ_k = λ0·k^p, weight 1/λ_k, λ_k += ρ·mean(CE) every s steps.
+    let uz = TransportSpec { schedule: TauSchedule::Uzawa, uzawa_lambda0: 0.5, uzawa_power: 2.0, uzawa_rho: 0.1, uzawa_every: 2, ..spec };
+    let mut w = TransportWeights::new(uz, 3);
+    assert_eq!(w.weight(0), 1.0 / 0.5);
+    assert_eq!(w.weight(2), 1.0 / 4.5);
+    w.observe(2, 1.0);
+    assert_eq!(w.weight(2), 1.0 / 4.5, "no update before s steps");
+    w.observe(2, 3.0);
+    assert!((w.weight(2) - 1.0 / (4.5 + 0.1 * 2.0)).abs() < 1e-12);
+    assert_eq!(w.weight(0), 2.0, "other modules untouched");
+}
