@@ -157,8 +157,8 @@ pub fn split_balanced(plan: &ArchPlan, k: usize, head: &HeadSpec) -> Result<Spli
     // best[j][e]: smallest max-cost of cutting units 0..e into j+1 modules; from[j][e]: start of the last.
     let mut best = vec![vec![usize::MAX; n + 1]; k];
     let mut from = vec![vec![0; n + 1]; k];
-    for e in 1..=n {
-        best[0][e] = cost(0, e);
+    for (e, b) in best[0].iter_mut().enumerate().skip(1) {
+        *b = cost(0, e);
     }
     for j in 1..k {
         for e in j + 1..=n {
