@@ -103,3 +103,34 @@ fn uzawa_and_varying_schedules_train() {
         }
     }
 }
+
+#[test]
+fn every_head_optimizer_schedule_init_and_shortcut_trains() {
+    let data = tiny_data();
+    let variants: &[&[&str]] = &[
+        &["head.kind=\"1c2f\""],
+        &["head.kind=\"linear\""],
+        &["head.kind=\"mlp-sr\""],
+        &["optim.kind=\"adamw\"", "optim.lr=0.003", "optim.weight_decay=0.05"],
+        &["optim.nesterov=true"],
+        &["lr_schedule.kind=\"cosine\"", "lr_schedule.warmup_epochs=1"],
+        &["lr_schedule.kind=\"multistep\"", "lr_schedule.milestones=[1]"],
+        &["model.init=\"orthogonal\"", "model.init_gain=0.1"],
+        &["model.shortcut=\"B\""],
+        &["split.method=\"balanced\""],
+        &["split.method=\"cuts\"", "split.modules=3", "split.cuts=[[0,0],[2,0]]"],
+        &["data.augment.padding_mode=\"reflect\""],
+    ];
+    for overrides in variants {
+        let base = tiny_config(Mode::Parallel).to_toml();
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        let c = trgl::config::Config::from_toml_str(&base, "tiny", &o).unwrap();
+        let out = train::run(&c, &data, None, "v").unwrap_or_else(|e| panic!("{overrides:?}: {e}"));
+        let recs = &out.session.metrics.records;
+        assert!(recs.iter().all(|r| r.train_loss.is_finite()), "{overrides:?}");
+        if overrides[0].starts_with("lr_schedule") {
+            let lrs: Vec<f64> = recs.iter().filter(|r| r.module == 1 && r.phase == "train").map(|r| r.lr).collect();
+            assert!(lrs[1] < c.optim.lr, "{overrides:?}: the rate decays: {lrs:?}");
+        }
+    }
+}

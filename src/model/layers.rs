@@ -4,7 +4,9 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 
-use super::init::Init;
+use burn::nn::Initializer;
+
+use super::init::{Init, InitScheme};
 
 /// k×k convolution without bias ("same" padding for odd k), as ResNets use before a BatchNorm.
 pub fn conv(cin: usize, cout: usize, k: usize, stride: usize, init: &Init, device: &Device) -> Conv2d {
@@ -23,5 +25,13 @@ pub fn batch_norm(channels: usize, device: &Device) -> BatchNorm {
 }
 
 pub fn linear(d_in: usize, d_out: usize, init: &Init, device: &Device) -> Linear {
-    LinearConfig::new(d_in, d_out).with_initializer(init.linear()).init(device)
+    match init.scheme {
+        InitScheme::Kaiming => LinearConfig::new(d_in, d_out).with_initializer(init.linear()).init(device),
+        // An orthogonal matrix has no meaning for the 1-D bias (burn would apply it there too): zeros.
+        InitScheme::Orthogonal => {
+            let mut l = LinearConfig::new(d_in, d_out).with_bias(false).with_initializer(init.linear()).init(device);
+            l.bias = Some(Initializer::Zeros.init([d_out], device));
+            l
+        }
+    }
 }
