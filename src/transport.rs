@@ -1,6 +1,8 @@
 //! The method, in one file: TRGL's local objective for module k,
 //!
-//!     L_k = CE_ls(F_k(T_k(x)), y) + w_k · Σ_{blocks b in k} mean(r_b²)
+//! ```text
+//! L_k = CE_ls(F_k(T_k(x)), y) + w_k · Σ_{blocks b in k} mean(r_b²)
+//! ```
 //!
 //! where r_b is block b's residual branch (x_{b+1} = x_b + r_b) and the second term is the discrete
 //! kinetic energy of the module's flow: with it, module k is a minimizing-movement (JKO) step in

@@ -52,8 +52,8 @@ pub struct Network {
 
 impl Network {
     /// Builds the modules of `split` over `plan`, auxiliary heads from `head`, the last module with the
-    /// network's own classifier. Parameters are drawn in unit order, so the body's initial weights do not
-    /// depend on the split only when the heads are built after; heads are therefore drawn last.
+    /// network's own classifier. All blocks are drawn first, in unit order, then the heads: for a seed, the
+    /// body's initial weights are the same whatever the split or the head kind.
     pub fn new(plan: &ArchPlan, split: &Split, head: &HeadSpec, init: &Init, device: &Device) -> Network {
         let mut bodies: Vec<(Option<Stem>, Vec<Block>)> = Vec::with_capacity(split.len());
         for range in &split.modules {
