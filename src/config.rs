@@ -15,7 +15,8 @@ use crate::transport::{TauSchedule, TransportSpec};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Seeds weights, data order and augmentation: the same seed gives the same run on CPU.
+    /// Seeds weights, data order and augmentation: the same seed gives the same run on CPU (one training per
+    /// process: concurrent ones share Flex's thread pool, and its work splitting changes float sum order).
     pub seed: u64,
     /// `cpu`, `vulkan:N` (feature `vulkan`) or `cuda:N` (feature `tch`).
     pub device: String,
@@ -256,7 +257,7 @@ impl Config {
                 }
             }
             other => {
-                return Err(Error::config("data.dataset", format!("unknown dataset `{other}`; expected fashion-mnist-demo, fashion-mnist, mnist or idx")));
+                return Err(Error::config("data.dataset", format!("unknown dataset `{other}`; expected one of {}", crate::data::DATASETS.join(", "))));
             }
         }
         if self.data.batch_size < 2 {

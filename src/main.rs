@@ -151,9 +151,8 @@ fn info(config: &Config, batch: usize, image_size: usize, channels: usize, class
             mib
         );
     }
-    let e2e: usize = (0..plan.units.len()).map(|u| plan.units[u].activation_floats()).sum::<usize>()
-        + channels * image_size * image_size
-        + plan.head_activation_floats(&trgl::model::HeadSpec { kind: trgl::model::HeadKind::Linear, ..config.head }, plan.units.len() - 1);
+    // end to end = one module holding every unit, with the network's own head
+    let e2e = module_activation_floats(&plan, 0..plan.units.len(), &config.head, true);
     println!("total parameters {total}; end-to-end activations ≈ {:.1} MiB", (e2e * batch * 4) as f64 / (1 << 20) as f64);
     if let Some(cuts) = infopro_balanced(&plan, k) {
         println!("InfoPro*'s memory-balanced cuts for this K: {cuts:?}");

@@ -13,6 +13,9 @@ pub use synthetic::synthetic;
 
 use crate::error::{Error, Result};
 
+/// The names `data.dataset` accepts.
+pub const DATASETS: [&str; 4] = ["fashion-mnist-demo", "fashion-mnist", "mnist", "idx"];
+
 /// The dataset a config names: the embedded demo set, or IDX files in `dir`.
 pub fn open(dataset: &str, dir: Option<&std::path::Path>) -> Result<Splits> {
     use dataset::{DIGIT_CLASSES, FASHION_MNIST_CLASSES};
@@ -21,6 +24,6 @@ pub fn open(dataset: &str, dir: Option<&std::path::Path>) -> Result<Splits> {
         "fashion-mnist-demo" => Ok(embedded_fashion_mnist()),
         "fashion-mnist" => load_idx_dir(dataset, dir_for(dataset)?, &FASHION_MNIST_CLASSES),
         "mnist" | "idx" => load_idx_dir(dataset, dir_for(dataset)?, &DIGIT_CLASSES),
-        other => Err(Error::config("data.dataset", format!("unknown dataset `{other}`"))),
+        other => Err(Error::config("data.dataset", format!("unknown dataset `{other}`; expected one of {}", DATASETS.join(", ")))),
     }
 }
