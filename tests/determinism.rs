@@ -4,14 +4,8 @@
 
 mod common;
 
-use common::{tiny_config, tiny_data};
+use common::{tiny_config, tiny_data, tmp};
 use trgl::train::{self, Mode};
-
-fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("trgl-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
 
 #[test]
 fn the_same_seed_gives_an_identical_metrics_file() {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{tiny_config, tiny_data};
+use common::{tiny_config, tiny_data, tmp};
 use trgl::report::Record;
 use trgl::train::{self, Mode};
 
@@ -12,12 +12,6 @@ fn records(dir: &std::path::Path) -> Vec<Record> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("trgl-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
 }
 
 #[test]

@@ -48,3 +48,10 @@ pub fn snapshot<M: Module>(m: &M) -> Vec<Vec<f32>> {
     m.valid().visit(&mut s);
     s.0
 }
+
+/// A fresh, empty path under the system's temp dir for a run directory.
+pub fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("trgl-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
