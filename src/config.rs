@@ -34,10 +34,18 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// `fashion-mnist-demo` (embedded), `fashion-mnist`, `mnist`, or `idx` (any MNIST-like IDX folder).
+    /// `fashion-mnist-demo` (embedded) or a name of `trgl data list`: mnist, fashion-mnist, idx, cifar10,
+    /// cifar100, cifar100-coarse, stl10, svhn, svhn-extra, tiny-imagenet, image-folder.
     pub dataset: String,
-    /// Folder holding the dataset's files (not used by the embedded demo set).
+    /// Folder holding the dataset's files (an ImageFolder may also be a .tar/.tar.gz archive); default:
+    /// `$TRGL_DATA_DIR/<dataset>`, else the platform cache folder's `trgl/data/<dataset>`.
     pub dir: Option<PathBuf>,
+    /// Image channels for JPEG/PNG datasets: 1 (grey), 3 (RGB) or 0 (from the first image).
+    pub channels: usize,
+    /// Resize JPEG/PNG images to resize×resize (bilinear); required when their sizes differ.
+    pub resize: Option<usize>,
+    /// Keep decoded JPEG/PNG datasets in `$TRGL_CACHE_DIR` (default: the platform cache's `trgl/decoded`).
+    pub cache: bool,
     /// Use only the first N training images (0 = all).
     pub train_limit: usize,
     /// Use only the first N test images (0 = all).
@@ -146,6 +154,9 @@ impl Default for DataConfig {
         DataConfig {
             dataset: "fashion-mnist-demo".into(),
             dir: None,
+            channels: 0,
+            resize: None,
+            cache: true,
             train_limit: 0,
             test_limit: 0,
             batch_size: 128,
@@ -249,15 +260,18 @@ impl Config {
             if !v.is_finite() || v < 0.0 { Err(Error::config(field, format!("must be a finite number ≥ 0, got {v}"))) } else { Ok(()) }
         };
         crate::device::parse_device(&self.device)?;
-        match self.data.dataset.as_str() {
-            "fashion-mnist-demo" => {}
-            "fashion-mnist" | "mnist" | "idx" => {
-                if self.data.dir.is_none() {
-                    return Err(Error::config("data.dir", format!("dataset `{}` is read from files: set data.dir to their folder", self.data.dataset)));
-                }
+        if self.data.dataset != crate::data::EMBEDDED {
+            let info = crate::data::catalog::find(&self.data.dataset)?;
+            if info.remote.is_empty() && self.data.dir.is_none() {
+                return Err(Error::config("data.dir", format!("dataset `{}` is read from your files: set data.dir to their folder", info.name)));
             }
-            other => {
-                return Err(Error::config("data.dataset", format!("unknown dataset `{other}`; expected one of {}", crate::data::DATASETS.join(", "))));
+        }
+        if ![0, 1, 3].contains(&self.data.channels) {
+            return Err(Error::config("data.channels", format!("must be 0 (from the images), 1 or 3, got {}", self.data.channels)));
+        }
+        if let Some(side) = self.data.resize {
+            if !(4..=4096).contains(&side) {
+                return Err(Error::config("data.resize", format!("must be between 4 and 4096 pixels, got {side}")));
             }
         }
         if self.data.batch_size < 2 {

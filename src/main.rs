@@ -75,7 +75,7 @@ fn main() -> Result<()> {
     match cli.command.unwrap_or(Command::Demo { set: Vec::new() }) {
         Command::Train { config, set } => {
             let config = Config::from_file(&config, &set)?;
-            let data = trgl::data::open(&config.data.dataset, config.data.dir.as_deref())?;
+            let data = trgl::data::open(&config.data)?;
             let dir = config.output.dir.clone();
             let outcome = train::run(&config, &data, Some(&dir), config.train.mode.name())?;
             println!("{}", side_by_side(&[outcome.summary]));
@@ -106,7 +106,7 @@ fn main() -> Result<()> {
 fn eval(run: &Path, set: &[String]) -> Result<()> {
     let mut config = Config::from_file(&run.join("config.toml"), set)?;
     config.output.progress = false;
-    let data = trgl::data::open(&config.data.dataset, config.data.dir.as_deref())?;
+    let data = trgl::data::open(&config.data)?;
     let mut session = Session::new(&config, &data, None)?;
     let weights = run.join(WEIGHTS_FILE);
     session.network = session

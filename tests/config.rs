@@ -22,7 +22,9 @@ fn each_bad_field_is_named() {
     let cases: &[(&[&str], &str)] = &[
         (&["device=\"tpu:0\""], "device"),
         (&["data.dataset=\"imagenet\""], "data.dataset"),
-        (&["data.dataset=\"mnist\""], "data.dir"),
+        (&["data.dataset=\"image-folder\""], "data.dir"),
+        (&["data.channels=2"], "data.channels"),
+        (&["data.resize=1"], "data.resize"),
         (&["data.batch_size=1"], "data.batch_size"),
         (&["data.test_batch_size=0"], "data.test_batch_size"),
         (&["data.workers=0"], "data.workers"),

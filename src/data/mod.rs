@@ -1,29 +1,46 @@
 //! Datasets decoded once into memory, augmented on loader threads.
 
 pub mod augment;
+pub mod cache;
+pub mod catalog;
 pub mod dataset;
+pub mod fetch;
+pub mod formats;
 pub mod idx;
 pub mod loader;
 pub mod synthetic;
 
 pub use augment::{AugmentSpec, Normalize, PaddingMode};
+pub use catalog::{CATALOG, DatasetInfo, data_root, dataset_dir};
 pub use dataset::{ImageSet, Splits, embedded_fashion_mnist, load_idx_dir};
 pub use loader::{Batch, Loader, LoaderSpec};
 pub use synthetic::synthetic;
 
-use crate::error::{Error, Result};
+use crate::config::DataConfig;
+use crate::error::Result;
 
-/// The names `data.dataset` accepts.
-pub const DATASETS: [&str; 4] = ["fashion-mnist-demo", "fashion-mnist", "mnist", "idx"];
+/// The name of the dataset compiled into the binary.
+pub const EMBEDDED: &str = "fashion-mnist-demo";
 
-/// The dataset a config names: the embedded demo set, or IDX files in `dir`.
-pub fn open(dataset: &str, dir: Option<&std::path::Path>) -> Result<Splits> {
-    use dataset::{DIGIT_CLASSES, FASHION_MNIST_CLASSES};
-    let dir_for = |name: &str| dir.ok_or_else(|| Error::config("data.dir", format!("dataset `{name}` is read from files: set data.dir")));
-    match dataset {
-        "fashion-mnist-demo" => Ok(embedded_fashion_mnist()),
-        "fashion-mnist" => load_idx_dir(dataset, dir_for(dataset)?, &FASHION_MNIST_CLASSES),
-        "mnist" | "idx" => load_idx_dir(dataset, dir_for(dataset)?, &DIGIT_CLASSES),
-        other => Err(Error::config("data.dataset", format!("unknown dataset `{other}`; expected one of {}", DATASETS.join(", ")))),
+/// The dataset a config names, from its folder (`data.dir`, else the default data root), through the
+/// decoded-set cache for formats that are slow to decode.
+pub fn open(config: &DataConfig) -> Result<Splits> {
+    if config.dataset == EMBEDDED {
+        return Ok(embedded_fashion_mnist());
     }
+    let info = catalog::find(&config.dataset)?;
+    let dir = dataset_dir(info, config.dir.as_deref());
+    if !(info.cache_decoded && config.cache) {
+        return catalog::read(info, &dir, config.channels, config.resize);
+    }
+    let key = cache::cache_path(info.name, &dir, &format!("channels={} resize={:?}", config.channels, config.resize));
+    if let Some(splits) = cache::load(&key, info.name)? {
+        return Ok(splits);
+    }
+    let splits = catalog::read(info, &dir, config.channels, config.resize)?;
+    // A cache that cannot be written only costs the next run a decode.
+    if let Err(e) = cache::store(&key, &splits) {
+        eprintln!("warning: decoded set not cached: {e}");
+    }
+    Ok(splits)
 }
