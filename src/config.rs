@@ -93,6 +93,9 @@ pub struct TrainConfig {
     /// Cap on the steps of one epoch (0 = the whole training set); for quick runs and tests.
     pub max_steps_per_epoch: usize,
     pub label_smoothing: f64,
+    /// Sequential/multi-lap: keep the frozen prefix's output for the whole training set instead of running
+    /// the prefix on every batch (see `train::prefix_cache`). Needs augmentation off.
+    pub cache_prefix: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,7 +185,7 @@ impl Default for SplitConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        TrainConfig { mode: Mode::Sequential, epochs: 10, ne1: 2, ne2: 0, laps: 2, max_steps_per_epoch: 0, label_smoothing: 0.1 }
+        TrainConfig { mode: Mode::Sequential, epochs: 10, ne1: 2, ne2: 0, laps: 2, max_steps_per_epoch: 0, label_smoothing: 0.1, cache_prefix: false }
     }
 }
 
@@ -265,6 +268,12 @@ impl Config {
             if info.remote.is_empty() && self.data.dir.is_none() {
                 return Err(Error::config("data.dir", format!("dataset `{}` is read from your files: set data.dir to their folder", info.name)));
             }
+        }
+        if self.train.cache_prefix && (self.data.augment.crop_padding > 0 || self.data.augment.flip) {
+            return Err(Error::config(
+                "train.cache_prefix",
+                "needs augmentation off (data.augment.crop_padding = 0, flip = false): the cache holds one output per image, so it cannot follow new random crops and flips",
+            ));
         }
         if ![0, 1, 3].contains(&self.data.channels) {
             return Err(Error::config("data.channels", format!("must be 0 (from the images), 1 or 3, got {}", self.data.channels)));

@@ -12,6 +12,12 @@ use trgl::report::{RunSummary, side_by_side};
 use trgl::train::session::{Session, infopro_balanced, plan_from_config, split_from_config};
 use trgl::train::{self, WEIGHTS_FILE};
 
+mod cli;
+
+// Exact host-memory accounting for every run (metrics, summaries, `trgl bench memory`).
+#[global_allocator]
+static ALLOC: trgl::bench::CountingAlloc = trgl::bench::CountingAlloc;
+
 const DEMO_CONFIG: &str = include_str!("../configs/demo.toml");
 
 #[derive(Parser)]
@@ -63,6 +69,16 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Datasets: list, download with checksums, verify.
+    Data {
+        #[command(subcommand)]
+        command: cli::data::DataCommand,
+    },
+    /// Benchmarks: train-step throughput, peak memory per mode, loader throughput.
+    Bench {
+        #[command(subcommand)]
+        command: cli::bench::BenchCommand,
+    },
     /// The demo: sequential VanGL then TRGL on the embedded Fashion-MNIST subset, side by side.
     Demo {
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -98,6 +114,8 @@ fn main() -> Result<()> {
             };
             info(&config, batch, image_size, channels, classes)?;
         }
+        Command::Data { command } => cli::data::run(command)?,
+        Command::Bench { command } => cli::bench::run(command)?,
         Command::Demo { set } => demo(&set)?,
     }
     Ok(())

@@ -105,3 +105,32 @@ fn every_head_optimizer_schedule_init_and_shortcut_trains() {
         }
     }
 }
+
+#[test]
+fn a_cached_prefix_trains_like_the_recomputed_one() {
+    for mode in [Mode::Sequential, Mode::Multilap] {
+        let mut c = common::tiny_config(mode);
+        c.data.augment.crop_padding = 0;
+        c.data.augment.flip = false;
+        let data = common::tiny_data();
+        let plain = trgl::train::run(&c, &data, None, "plain").unwrap();
+        c.train.cache_prefix = true;
+        let cached = trgl::train::run(&c, &data, None, "cached").unwrap();
+        let (a, b) = (&plain.session.metrics.records, &cached.session.metrics.records);
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!((x.module, x.epoch, x.steps), (y.module, y.epoch, y.steps));
+            // Same batches; features equal up to summation order.
+            assert!((x.train_loss - y.train_loss).abs() < 1e-3 * x.train_loss.abs().max(1.0), "{mode:?}: {x:?} vs {y:?}");
+        }
+        let (wa, wb) = (common::snapshot(&plain.session.network), common::snapshot(&cached.session.network));
+        let max_diff = wa.iter().flatten().zip(wb.iter().flatten()).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+        assert!(max_diff < 1e-2, "{mode:?}: weights differ by {max_diff}");
+        let cache = cached.session.prefix_cache.as_ref().expect("a cache was used");
+        assert_eq!(cache.len(), data.train.len());
+    }
+    let mut c = common::tiny_config(Mode::Sequential);
+    c.train.cache_prefix = true;
+    let e = c.validate().unwrap_err().to_string();
+    assert!(e.contains("train.cache_prefix") && e.contains("augmentation"), "{e}");
+}

@@ -20,6 +20,8 @@ pub struct Batch {
     pub images: Vec<f32>,
     pub labels: Vec<i64>,
     pub shape: [usize; 4],
+    /// Index of each image in its set.
+    pub ids: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -60,6 +62,15 @@ impl Loader {
         self.set.len()
     }
 
+    pub fn spec(&self) -> &LoaderSpec {
+        &self.spec
+    }
+
+    /// The same images and normalisation, batched as `spec` says.
+    pub fn with_spec(&self, spec: LoaderSpec) -> Loader {
+        Loader { set: self.set.clone(), spec, norm: self.norm.clone(), seed: self.seed }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
     }
@@ -97,7 +108,7 @@ impl Loader {
             }
         }
         let labels = ids.iter().map(|&id| set.labels[id as usize] as i64).collect();
-        Batch { images, labels, shape: [ids.len(), c, h, w] }
+        Batch { images, labels, shape: [ids.len(), c, h, w], ids: ids.to_vec() }
     }
 
     /// The batches of one epoch, built ahead on the worker threads.

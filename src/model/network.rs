@@ -86,6 +86,15 @@ impl Network {
     }
 
     /// Logits of the last head, through every module (end-to-end path), and all residuals.
+    /// Moves the modules of `range` out (to train them by value); [`Network::restore_modules`] puts them back.
+    pub fn take_modules(&mut self, range: std::ops::Range<usize>) -> Vec<LocalModule> {
+        self.modules.drain(range).collect()
+    }
+
+    pub fn restore_modules(&mut self, at: usize, modules: Vec<LocalModule>) {
+        self.modules.splice(at..at, modules);
+    }
+
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<2>, Vec<Tensor<4>>) {
         let mut x = x;
         let mut residuals = Vec::new();

@@ -31,6 +31,14 @@ pub struct Record {
     /// Wall-clock seconds of the epoch (absent when `output.timings` is off).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub seconds: Option<f64>,
+    /// Peak host bytes allocated while the epoch trained (evaluation excluded), above what was live before
+    /// it: weights and data are not counted, activations, gradients and optimizer state are. Absent when
+    /// the counting allocator is not installed (the `trgl` binary installs it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peak_alloc_bytes: Option<usize>,
+    /// The process's peak RSS at the end of the epoch's training (reset at its start on Linux).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peak_rss_bytes: Option<usize>,
 }
 
 pub struct MetricsWriter {

@@ -13,6 +13,9 @@ pub struct ModuleSummary {
     /// Best test accuracy of the module's head over its epochs.
     pub best_acc: Option<f64>,
     pub epochs: usize,
+    /// Highest training-phase peak of host allocations over its epochs (see `Record::peak_alloc_bytes`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peak_alloc_bytes: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,6 +24,12 @@ pub struct RunSummary {
     pub mode: String,
     pub modules: Vec<ModuleSummary>,
     pub seconds: f64,
+    /// Highest training-phase peak of host allocations of the run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peak_alloc_bytes: Option<usize>,
+    /// Highest peak RSS seen at the end of a training phase.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peak_rss_bytes: Option<usize>,
 }
 
 impl RunSummary {
@@ -33,10 +42,13 @@ impl RunSummary {
                 let best = of().filter_map(|r| r.test_acc).fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))));
                 let fin = of().filter(|r| r.phase == "final").filter_map(|r| r.test_acc).next_back();
                 let epochs = of().filter(|r| r.phase == "train").count();
-                ModuleSummary { module: i + 1, blocks: b, final_acc: fin, best_acc: best, epochs }
+                let peak_alloc_bytes = of().filter_map(|r| r.peak_alloc_bytes).max();
+                ModuleSummary { module: i + 1, blocks: b, final_acc: fin, best_acc: best, epochs, peak_alloc_bytes }
             })
             .collect();
-        RunSummary { label: label.into(), mode: mode.into(), modules, seconds }
+        let peak_alloc_bytes = records.iter().filter_map(|r| r.peak_alloc_bytes).max();
+        let peak_rss_bytes = records.iter().filter_map(|r| r.peak_rss_bytes).max();
+        RunSummary { label: label.into(), mode: mode.into(), modules, seconds, peak_alloc_bytes, peak_rss_bytes }
     }
 
     /// The best test accuracy over modules and epochs (the paper's reported metric).

@@ -4,13 +4,24 @@
 
 use std::time::Instant;
 
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
 use super::session::Session;
-use super::step::{EpochStats, read_stats};
+use super::step::{EpochStats, StepStats, read_stats};
+use crate::model::Network;
 use crate::error::{Error, Result};
 use crate::transport::{LocalLoss, cross_entropy_smoothed};
+
+/// One step of ordinary backpropagation through the whole network, on the last head's loss.
+pub fn e2e_step(network: Network, optim: &mut ModuleOptimizer, x: Tensor<4>, y: &Tensor<1, Int>, smoothing: f64, lr: f64) -> (Network, StepStats) {
+    let (logits, _) = network.forward(x);
+    let ce = cross_entropy_smoothed(logits.clone(), y.clone(), smoothing);
+    let loss = LocalLoss { total: ce.clone(), kinetic: ce.zeros_like(), ce };
+    let stats = read_stats(&loss, &logits, y);
+    let grads = GradientsParams::from_grads(loss.total.backward(), &network);
+    (optim.step(lr, network, grads), stats)
+}
 
 pub fn run(s: &mut Session) -> Result<()> {
     let k_total = s.modules();
@@ -23,6 +34,7 @@ pub fn run(s: &mut Session) -> Result<()> {
     for e in 0..epochs {
         let start = Instant::now();
         let mut stats = EpochStats::default();
+        let meter = crate::bench::alloc::PhaseMeter::start();
         let mut lr = schedule.lr(step);
         let bar = s.progress(format!("e2e epoch {}", e + 1));
         let batches = s.next_train_epoch();
@@ -30,22 +42,19 @@ pub fn run(s: &mut Session) -> Result<()> {
             lr = schedule.lr(step);
             let x = Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &s.device);
             let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &s.device);
-            let (logits, _) = s.network.forward(x);
-            let ce = cross_entropy_smoothed(logits.clone(), y.clone(), smoothing);
-            let loss = LocalLoss { total: ce.clone(), kinetic: ce.zeros_like(), ce };
-            let st = read_stats(&loss, &logits, &y);
+            let network = std::mem::replace(&mut s.network, Network { modules: Vec::new() });
+            let (network, st) = e2e_step(network, &mut optim, x, &y, smoothing, lr);
+            s.network = network;
             if !st.loss.is_finite() {
                 return Err(Error::NonFinite { module: k_total, epoch: e + 1, step: i + 1, value: st.loss });
             }
-            let grads = GradientsParams::from_grads(loss.total.backward(), &s.network);
-            let network = std::mem::replace(&mut s.network, crate::model::Network { modules: Vec::new() });
-            s.network = optim.step(lr, network, grads);
             step += 1;
             stats.add(&st);
             bar.set_message(format!("loss {:.3} acc {:5.1}%", stats.loss(), 100.0 * stats.accuracy()));
             bar.inc(1);
         }
         bar.finish_and_clear();
+        s.phase_memory = meter.finish();
         let acc = s.evaluate(last..k_total)[last];
         s.record_epoch(1, last, e + 1, &stats, lr, acc, start.elapsed().as_secs_f64())?;
     }

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod multilap;
 pub mod optim;
 pub mod parallel;
+pub mod prefix_cache;
 pub mod sequential;
 pub mod session;
 pub mod step;

@@ -13,7 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::eval::evaluate;
 use super::optim::{LrSchedule, build_optimizer};
-use super::step::{EpochStats, local_step};
+use super::prefix_cache::PrefixCache;
+use super::step::{EpochStats, chain_steps};
+use crate::bench::alloc::{PhaseMemory, PhaseMeter};
 use crate::config::Config;
 use crate::data::{Loader, LoaderSpec, Normalize, Splits};
 use crate::device::parse_device;
@@ -69,6 +71,10 @@ pub struct Session {
     data_epochs: u64,
     /// The last `train` record of each module, the base of its `final` record.
     last_records: Vec<Option<Record>>,
+    /// The frozen prefix's output over the training set, when `train.cache_prefix` is on.
+    pub prefix_cache: Option<PrefixCache>,
+    /// Host memory of the last training phase (an epoch's steps, without its evaluation).
+    pub phase_memory: PhaseMemory,
 }
 
 impl Session {
@@ -125,6 +131,8 @@ impl Session {
             metrics: MetricsWriter::create(metrics)?,
             data_epochs: 0,
             last_records: vec![None; k],
+            phase_memory: PhaseMemory::default(),
+            prefix_cache: None,
         })
     }
 
@@ -173,44 +181,73 @@ impl Session {
         steps: &mut [usize],
         label: String,
     ) -> Result<Vec<(EpochStats, f64)>> {
-        let prefix: Vec<LocalModule> = self.network.modules[..active.start].iter().map(|m| m.valid()).collect();
-        let mut slots: Vec<Option<LocalModule>> = std::mem::take(&mut self.network.modules).into_iter().map(Some).collect();
+        let meter = PhaseMeter::start();
+        let cached = self.config.train.cache_prefix && active.start > 0;
+        if self.prefix_cache.as_ref().is_some_and(|c| c.upto > active.start) {
+            // A module inside the cached prefix is about to change.
+            self.prefix_cache = None;
+        }
+        if cached {
+            self.update_prefix_cache(active.start);
+        }
+        let prefix: Vec<LocalModule> =
+            if cached { Vec::new() } else { self.network.modules[..active.start].iter().map(|m| m.valid()).collect() };
+        let mut training = self.network.take_modules(active.clone());
         let mut stats = vec![(EpochStats::default(), 0.0); active.len()];
         let bar = self.progress(label);
         let smoothing = self.config.train.label_smoothing;
         let batches = self.next_train_epoch();
         let mut failure = None;
-        'batches: for (i, batch) in batches.take(self.steps_per_epoch()).enumerate() {
-            let mut x = Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &self.infer_device);
+        for (i, batch) in batches.take(self.steps_per_epoch()).enumerate() {
+            let mut x = match &self.prefix_cache {
+                Some(cache) if cached => cache.gather(&batch.ids, &self.infer_device),
+                _ => Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &self.infer_device),
+            };
             for m in &prefix {
                 x = m.features(x);
             }
-            let mut x = x.autodiff();
             let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &self.device);
-            for (j, k) in active.clone().enumerate() {
-                let lr = schedules[k].lr(steps[k]);
-                let module = slots[k].take().expect("module present");
-                let (module, features, s) = local_step(module, &mut optims[k], x, &y, self.weights.weight(k), smoothing, lr);
-                slots[k] = Some(module);
+            let lrs: Vec<f64> = active.clone().map(|k| schedules[k].lr(steps[k])).collect();
+            let weights: Vec<f64> = active.clone().map(|k| self.weights.weight(k)).collect();
+            let (updated, step_stats) = chain_steps(training, &mut optims[active.clone()], x.autodiff(), &y, &weights, smoothing, &lrs);
+            training = updated;
+            for (j, (k, s)) in active.clone().zip(&step_stats).enumerate() {
                 steps[k] += 1;
-                if !s.loss.is_finite() {
+                if !s.loss.is_finite() && failure.is_none() {
                     failure = Some(Error::NonFinite { module: k + 1, epoch: self.data_epochs as usize, step: i + 1, value: s.loss });
-                    break 'batches;
                 }
                 self.weights.observe(k, s.ce as f64);
-                stats[j].0.add(&s);
-                stats[j].1 = lr;
-                x = features;
+                stats[j].0.add(s);
+                stats[j].1 = lrs[j];
+            }
+            if failure.is_some() {
+                break;
             }
             let (s, _) = &stats[stats.len() - 1];
             bar.set_message(format!("loss {:.3} acc {:5.1}%", s.loss(), 100.0 * s.accuracy()));
             bar.inc(1);
         }
         bar.finish_and_clear();
-        self.network.modules = slots.into_iter().map(|m| m.expect("module returned")).collect();
+        self.network.restore_modules(active.start, training);
+        drop(prefix);
+        self.phase_memory = meter.finish();
         match failure {
             Some(e) => Err(e),
             None => Ok(stats),
+        }
+    }
+
+    /// Brings the prefix cache to the output of the first `upto` modules (inference copies).
+    fn update_prefix_cache(&mut self, upto: usize) {
+        if self.prefix_cache.is_none() {
+            let spec = LoaderSpec { shuffle: false, drop_last: false, augment: None, batch_size: self.config.data.test_batch_size, ..self.train.spec().clone() };
+            let first = self.network.modules[0].valid();
+            self.prefix_cache = Some(PrefixCache::build(&first, &self.train.with_spec(spec), &self.infer_device));
+        }
+        let cache = self.prefix_cache.as_mut().expect("built above");
+        while cache.upto < upto {
+            let module = self.network.modules[cache.upto].valid();
+            cache.extend(&module, self.config.data.test_batch_size, &self.infer_device);
         }
     }
 
@@ -246,6 +283,8 @@ impl Session {
             test_acc,
             steps: stats.steps,
             seconds: self.config.output.timings.then_some(seconds),
+            peak_alloc_bytes: self.phase_memory.peak_alloc_bytes,
+            peak_rss_bytes: self.phase_memory.peak_rss_bytes,
         };
         self.last_records[k] = Some(record.clone());
         self.metrics.write(record)

@@ -47,6 +47,29 @@ pub fn local_step(
     (module, out.features.detach(), stats)
 }
 
+/// Local steps of consecutive modules on one batch: each module's input is the previous one's detached
+/// output, taken before that module's update (the paper's code does the same). `weights[j]` and `lrs[j]`
+/// belong to `modules[j]`.
+pub fn chain_steps(
+    modules: Vec<LocalModule>,
+    optims: &mut [ModuleOptimizer],
+    mut x: Tensor<4>,
+    targets: &Tensor<1, Int>,
+    weights: &[f64],
+    smoothing: f64,
+    lrs: &[f64],
+) -> (Vec<LocalModule>, Vec<StepStats>) {
+    let mut updated = Vec::with_capacity(modules.len());
+    let mut stats = Vec::with_capacity(modules.len());
+    for (j, module) in modules.into_iter().enumerate() {
+        let (module, features, s) = local_step(module, &mut optims[j], x, targets, weights[j], smoothing, lrs[j]);
+        updated.push(module);
+        stats.push(s);
+        x = features;
+    }
+    (updated, stats)
+}
+
 /// Running means of step statistics over an epoch.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct EpochStats {

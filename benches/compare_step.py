@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""One command, trgl and PyTorch side by side on the same train step: runs `trgl bench step --json`, then
+benches/reference/trgl_step.py with the model, split, heads, loss and optimizer that trgl reports, and prints
+img/s and the ratio trgl / PyTorch for NCHW and channels_last.
+
+    python3 benches/compare_step.py --model resnet20 --modules 4 --batch 128 [--steps 10] [--trgl target/release/trgl]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+p.add_argument("--trgl", default=os.path.join(here, "..", "target", "release", "trgl"))
+p.add_argument("--model", default="resnet20")
+p.add_argument("--modules", type=int, default=4)
+p.add_argument("--batch", type=int, default=128)
+p.add_argument("--mode", default="all")
+p.add_argument("--steps", type=int, default=10)
+p.add_argument("--warmup", type=int, default=3)
+p.add_argument("--device", default="cpu", help="trgl device (cpu, vulkan:0, cuda:0); PyTorch runs on cpu or cuda to match")
+p.add_argument("--set", action="append", default=[], help="extra trgl --set KEY=VALUE")
+a = p.parse_args()
+
+common = ["--steps", str(a.steps), "--warmup", str(a.warmup), "--mode", a.mode]
+cmd = [a.trgl, "bench", "step", "--model", a.model, "--modules", str(a.modules), "--batch", str(a.batch), "--json",
+       "--set", f'device="{a.device}"'] + common
+for s in a.set:
+    cmd += ["--set", s]
+print("+", " ".join(cmd), file=sys.stderr)
+ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+c = ours["config"]
+torch_device = "cpu" if a.device == "cpu" else "cuda"
+ref_cmd = [sys.executable, os.path.join(here, "reference", "trgl_step.py"), "--model", a.model, "--width", str(c["model"]["width"]),
+           "--bounds", ",".join(map(str, ours["bounds"])), "--batch", str(a.batch), "--image-size", str(ours["image_size"]),
+           "--channels", str(ours["channels"]), "--classes", str(ours["classes"]), "--pool", str(c["head"]["pool"]),
+           "--tau", str(c["method"]["tau"]), "--lr", str(c["optim"]["lr"]), "--momentum", str(c["optim"]["momentum"]),
+           "--weight-decay", str(c["optim"]["weight_decay"]), "--smoothing", str(c["train"]["label_smoothing"]),
+           "--device", torch_device, "--json"] + common
+print("+", " ".join(ref_cmd), file=sys.stderr)
+ref = json.loads(subprocess.run(ref_cmd, check=True, capture_output=True, text=True).stdout)
+if c["head"]["kind"] != "1cnn" or c["model"]["shortcut"] != "A":
+    sys.exit("the reference implements 1cnn heads and option-A shortcuts only")
+if ref[0]["params"] != ours["params"]:
+    sys.exit(f"parameter counts differ: trgl {ours['params']}, PyTorch {ref[0]['params']}: not the same model")
+
+print(f"{a.model} K={a.modules} batch {a.batch}, {ours['params']} parameters, trgl on {a.device}, PyTorch {ref[0]['torch']} "
+      f"({ref[0]['threads']} threads) on {torch_device}; median of {a.steps} steps after {a.warmup} warm-up")
+print(f"{'step':<22} {'trgl img/s':>11} {'torch NCHW':>11} {'ratio':>7} {'torch CL':>11} {'ratio':>7}")
+for t in ours["timings"]:
+    row = {r["format"]: r for r in ref if r["kind"] == t["kind"]}
+    n, cl = row.get("nchw"), row.get("channels_last")
+    fmt = lambda r: (f"{r['images_per_second']:>11.1f} {t['images_per_second'] / r['images_per_second']:>6.2f}x") if r else f"{'-':>11} {'-':>7}"
+    print(f"{t['kind']:<22} {t['images_per_second']:>11.1f} {fmt(n)} {fmt(cl)}")

@@ -1,0 +1,118 @@
+//! Host memory, exact to the byte: a global allocator that counts live bytes and their peak (install it
+//! with `#[global_allocator]`, as the `trgl` binary does), plus the kernel's view, peak RSS.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// The system allocator, counting.
+pub struct CountingAlloc;
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grow(new_size);
+        }
+        p
+    }
+}
+
+fn grow(bytes: usize) {
+    INSTALLED.store(true, Ordering::Relaxed);
+    let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+/// Whether the counting allocator is the process's allocator (it is in the `trgl` binary, not in tests
+/// or in programs that do not install it).
+pub fn counting() -> bool {
+    INSTALLED.load(Ordering::Relaxed)
+}
+
+/// Bytes allocated now.
+pub fn live_bytes() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// Highest `live_bytes` since the last [`reset_peak`].
+pub fn peak_bytes() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Starts a new phase: its peak starts at what is live now.
+pub fn reset_peak() {
+    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+/// Peak resident set size of the process (Linux `VmHWM`), in bytes.
+pub fn peak_rss_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<usize>().ok().map(|kb| kb * 1024)
+}
+
+/// Resets the kernel's peak RSS to the current RSS (Linux ≥ 4.0); false where that is not possible.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Peak host memory of one phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PhaseMemory {
+    /// Peak bytes allocated during the phase, above what was live when it started (the counting
+    /// allocator; `None` when it is not installed).
+    pub peak_alloc_bytes: Option<usize>,
+    /// Process peak RSS at the end of the phase (reset at its start where the kernel allows).
+    pub peak_rss_bytes: Option<usize>,
+}
+
+/// A phase being measured: both peaks were reset when it started.
+pub struct PhaseMeter {
+    base: usize,
+}
+
+impl PhaseMeter {
+    pub fn start() -> Self {
+        reset_peak_rss();
+        let base = live_bytes();
+        reset_peak();
+        PhaseMeter { base }
+    }
+
+    pub fn finish(&self) -> PhaseMemory {
+        PhaseMemory { peak_alloc_bytes: counting().then(|| peak_bytes().saturating_sub(self.base)), peak_rss_bytes: peak_rss_bytes() }
+    }
+}
+
+/// Measures a phase: resets both peaks, runs `f`, reads them.
+pub fn measure<T>(f: impl FnOnce() -> T) -> (T, PhaseMemory) {
+    let meter = PhaseMeter::start();
+    let out = f();
+    (out, meter.finish())
+}

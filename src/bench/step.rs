@@ -1,0 +1,109 @@
+//! Train-step throughput: the median time of N timed steps after warm-up, on one fixed batch (so the data
+//! loader is not measured), for the step of each training mode.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::LocalModule;
+use crate::train::end_to_end::e2e_step;
+use crate::train::session::Session;
+use crate::train::step::{StepStats, chain_steps};
+
+/// What one timed step does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepKind {
+    /// Backpropagation through the whole network, one optimizer.
+    E2e,
+    /// Every module takes its local step on the batch (parallel mode's step).
+    Parallel,
+    /// Module k (from 0) takes its local step on the output of the frozen modules before it (sequential
+    /// and multi-lap mode's step while module k trains).
+    Sequential(usize),
+}
+
+impl StepKind {
+    pub fn name(self) -> String {
+        match self {
+            StepKind::E2e => "e2e".into(),
+            StepKind::Parallel => "parallel".into(),
+            StepKind::Sequential(k) => format!("sequential module {}", k + 1),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepTiming {
+    pub kind: String,
+    pub batch: usize,
+    /// Seconds of each timed step.
+    pub seconds: Vec<f64>,
+    pub median_seconds: f64,
+    pub images_per_second: f64,
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 }
+}
+
+/// Runs `warmup` then `steps` steps of `kind` on the session's first training batch; every step reads its
+/// loss back to the host, which also waits for an asynchronous device to finish it.
+pub fn time_steps(session: &mut Session, kind: StepKind, warmup: usize, steps: usize) -> Result<StepTiming> {
+    let k_total = session.modules();
+    if let StepKind::Sequential(k) = kind {
+        if k >= k_total {
+            return Err(Error::config("split.modules", format!("module {} does not exist: the split has {k_total}", k + 1)));
+        }
+    }
+    let batch = session.next_train_epoch().next().expect("the loader has a batch");
+    let n = batch.shape[0];
+    let x_host = Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &session.infer_device);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [n]), &session.device);
+    let smoothing = session.config.train.label_smoothing;
+    let lr = session.config.optim.lr;
+    let mut optims = session.optimizers();
+    let mut e2e_optim = crate::train::build_optimizer(&session.config.optim);
+    let mut seconds = Vec::with_capacity(steps);
+    for i in 0..warmup + steps {
+        let start = Instant::now();
+        let stats: Vec<StepStats> = match kind {
+            StepKind::E2e => {
+                let network = std::mem::replace(&mut session.network, crate::model::Network { modules: Vec::new() });
+                let (network, s) = e2e_step(network, &mut e2e_optim, x_host.clone().autodiff(), &y, smoothing, lr);
+                session.network = network;
+                vec![s]
+            }
+            StepKind::Parallel | StepKind::Sequential(_) => {
+                let active = match kind {
+                    StepKind::Sequential(k) => k..k + 1,
+                    _ => 0..k_total,
+                };
+                let prefix: Vec<LocalModule> = session.network.modules[..active.start].iter().map(|m| m.valid()).collect();
+                let mut x = x_host.clone();
+                for m in &prefix {
+                    x = m.features(x);
+                }
+                let training = session.network.take_modules(active.clone());
+                let weights: Vec<f64> = active.clone().map(|k| session.weights.weight(k)).collect();
+                let lrs = vec![lr; active.len()];
+                let (updated, s) = chain_steps(training, &mut optims[active.clone()], x.autodiff(), &y, &weights, smoothing, &lrs);
+                session.network.restore_modules(active.start, updated);
+                s
+            }
+        };
+        if let Some(bad) = stats.iter().find(|s| !s.loss.is_finite()) {
+            return Err(Error::NonFinite { module: 0, epoch: 0, step: i + 1, value: bad.loss });
+        }
+        if i >= warmup {
+            seconds.push(start.elapsed().as_secs_f64());
+        }
+    }
+    let med = median(&seconds);
+    Ok(StepTiming { kind: kind.name(), batch: n, median_seconds: med, images_per_second: n as f64 / med, seconds })
+}

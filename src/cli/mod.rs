@@ -1,0 +1,4 @@
+//! Subcommands of the `trgl` binary beyond train/eval/info/demo.
+
+pub mod bench;
+pub mod data;

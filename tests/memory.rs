@@ -1,0 +1,67 @@
+//! Host-memory accounting: the counting allocator is exact, training records carry each phase's peak, and
+//! the per-mode table measures what module-wise training saves.
+
+mod common;
+
+use trgl::bench::alloc::{live_bytes, measure};
+use trgl::bench::memory::memory_table;
+use trgl::bench::step::{StepKind, time_steps};
+use trgl::train::{Mode, Session};
+
+#[global_allocator]
+static ALLOC: trgl::bench::CountingAlloc = trgl::bench::CountingAlloc;
+
+/// Peaks are process-wide: the tests of this binary take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[test]
+fn counting_allocator_sees_every_byte() {
+    let _turn = serial();
+    let before = live_bytes();
+    let (_, mem) = measure(|| {
+        let v = vec![1u8; 8 << 20];
+        std::hint::black_box(&v);
+        drop(v);
+        let w = vec![2u8; 3 << 20];
+        std::hint::black_box(&w);
+    });
+    let peak = mem.peak_alloc_bytes.expect("installed");
+    assert!(peak >= 8 << 20 && peak < 9 << 20, "peak {peak}");
+    assert!(live_bytes() < before + (4 << 20));
+    assert!(mem.peak_rss_bytes.unwrap_or(usize::MAX) >= 8 << 20);
+}
+
+#[test]
+fn runs_record_peak_memory_per_phase_and_in_the_summary() {
+    let _turn = serial();
+    let config = common::tiny_config(Mode::Sequential);
+    let outcome = trgl::train::run(&config, &common::tiny_data(), None, "memory").unwrap();
+    let train: Vec<_> = outcome.session.metrics.records.iter().filter(|r| r.phase == "train").collect();
+    assert!(train.iter().all(|r| r.peak_alloc_bytes.unwrap() > 0 && r.peak_rss_bytes.is_some()));
+    let s = &outcome.summary;
+    assert_eq!(s.peak_alloc_bytes, s.modules.iter().filter_map(|m| m.peak_alloc_bytes).max());
+}
+
+#[test]
+fn module_wise_steps_need_less_memory_than_end_to_end() {
+    let _turn = serial();
+    let mut config = common::tiny_config(Mode::Parallel);
+    config.model.arch = "resnet32".into();
+    config.data.batch_size = 32;
+    let data = trgl::data::synthetic(64, 8, 1, 16, 3, 1);
+    let mut session = Session::new(&config, &data, None).unwrap();
+    let rows = memory_table(&mut session, 2).unwrap();
+    let peak = |mode: &str| rows.iter().find(|r| r.mode == mode).unwrap().peak_alloc_bytes.unwrap();
+    assert!(peak("sequential") < peak("e2e"), "{rows:?}");
+    assert!(peak("parallel") < peak("e2e"), "{rows:?}");
+    let seq = rows.iter().find(|r| r.mode == "sequential").unwrap();
+    assert_eq!(seq.per_module.len(), 4);
+    // Step timings are positive and one per timed step.
+    let t = time_steps(&mut session, StepKind::Sequential(3), 1, 3).unwrap();
+    assert_eq!(t.seconds.len(), 3);
+    assert!(t.images_per_second > 0.0);
+}
