@@ -42,7 +42,9 @@ pub fn manual_instructions(info: &DatasetInfo, dir: &Path) -> String {
     s
 }
 
-fn download(file: &RemoteFile, dest: &Path) -> std::result::Result<(), String> {
+/// Downloads `file.url` to `dest` through `dest.part`, continuing a partial `.part` left by an interrupted
+/// download (HTTP range request), and renames it into place only once its md5 is the published one.
+pub fn download(file: &RemoteFile, dest: &Path) -> std::result::Result<(), String> {
     let part = dest.with_extension(format!("{}.part", dest.extension().and_then(|e| e.to_str()).unwrap_or("")));
     let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
     let mut request = ureq::get(file.url);
@@ -59,21 +61,34 @@ fn download(file: &RemoteFile, dest: &Path) -> std::result::Result<(), String> {
         .truncate(!append)
         .open(&part)
         .map_err(|e| format!("{}: {e}", part.display()))?;
-    let total = response.header("Content-Length").and_then(|v| v.parse::<u64>().ok()).map(|n| n + if append { have } else { 0 });
+    let start = if append { have } else { 0 };
+    let total = response.header("Content-Length").and_then(|v| v.parse::<u64>().ok()).map(|n| n + start);
     let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
-    bar.set_position(if append { have } else { 0 });
+    bar.set_position(start);
     let mut reader = response.into_reader();
     let mut buf = vec![0u8; 1 << 16];
+    let mut at = start;
+    let interrupted = |at: u64, why: String| format!("download of {} interrupted at byte {at} (run fetch again to resume): {why}", file.url);
     loop {
-        let n = reader.read(&mut buf).map_err(|e| format!("download of {} interrupted (run fetch again to resume): {e}", file.url))?;
+        let n = match reader.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = out.sync_all();
+                return Err(interrupted(at, e.to_string()));
+            }
+        };
         if n == 0 {
             break;
         }
         out.write_all(&buf[..n]).map_err(|e| format!("{}: {e}", part.display()))?;
+        at += n as u64;
         bar.inc(n as u64);
     }
     out.sync_all().map_err(|e| format!("{}: {e}", part.display()))?;
     bar.finish_and_clear();
+    if let Some(total) = total.filter(|&t| at < t) {
+        return Err(interrupted(at, format!("the server closed the connection {} bytes early", total - at)));
+    }
     let md5 = md5_of(&part, false).map_err(|e| e.to_string())?;
     if md5 != file.md5 {
         let _ = std::fs::remove_file(&part);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Where a training step's time goes on Flex: samples `trgl bench step` with perf and groups the self time by
+# what the symbols do. Needs `perf` (Debian: linux-perf) and a release build.
+#   benches/profile.sh [--model resnet20] [--modules 4] [--batch 128] [--mode parallel]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+perf record -F 499 -g -o "$out/perf.data" -- ./target/release/trgl bench step --steps 5 --warmup 1 --mode parallel "$@" >"$out/step.txt" 2>&1
+cat "$out/step.txt"
+perf report -i "$out/perf.data" --no-children --sort symbol --stdio 2>/dev/null | python3 -c '
+import re, sys
+groups = [
+    ("GEMM micro-kernels and packing (conv forward, conv weight gradient, linear)", r"gemm"),
+    ("conv input gradient: col2im scatter (conv_transpose)", r"conv_transpose"),
+    ("conv forward: im2col", r"conv3d_f32|conv2d_f32|im2col"),
+    ("layout copies (transposes, reshapes)", r"copy_2d|copy_strided|contiguous"),
+    ("zero-fill of new buffers (memset)", r"memset|clear_page|filled"),
+    ("elementwise: BN, ReLU, add, kinetic term, SGD update", r"binary|unary|zip|macerator|scalar|relu|sqrt"),
+    ("reductions (BN statistics, means, pooling)", r"reduce|sum|mean|pool"),
+    ("kernel: page faults, scheduling, allocation", r"^\[k\]"),
+]
+total, acc = 0.0, {g: 0.0 for g, _ in groups}
+other = 0.0
+for line in sys.stdin:
+    m = re.match(r"\s+([0-9.]+)%\s+(\[[.k]\])\s+(.*)", line)
+    if not m:
+        continue
+    pct, kind, sym = float(m.group(1)), m.group(2), m.group(3)
+    total += pct
+    key = kind + " " + sym
+    for g, pat in groups:
+        if re.search(pat, key if g.startswith("kernel") else sym):
+            acc[g] += pct
+            break
+    else:
+        other += pct
+print(f"{\"share of samples\":>17}  where")
+for g, _ in groups:
+    print(f"{acc[g]:>16.1f}%  {g}")
+print(f"{other:>16.1f}%  other (autodiff bookkeeping, allocator, rayon, …)")
+'
+rm -rf "$out"
