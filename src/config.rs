@@ -96,6 +96,11 @@ pub struct TrainConfig {
     /// Sequential/multi-lap: keep the frozen prefix's output for the whole training set instead of running
     /// the prefix on every batch (see `train::prefix_cache`). Needs augmentation off.
     pub cache_prefix: bool,
+    /// `pipelined`: worker threads, each training a contiguous group of modules (capped at K). With a device
+    /// list (`device = "vulkan:0,vulkan:1"`), worker w runs on device w mod (list length).
+    pub pipeline_workers: usize,
+    /// `pipelined`: batches that may wait between two workers.
+    pub pipeline_queue: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,7 +190,7 @@ impl Default for SplitConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        TrainConfig { mode: Mode::Sequential, epochs: 10, ne1: 2, ne2: 0, laps: 2, max_steps_per_epoch: 0, label_smoothing: 0.1, cache_prefix: false }
+        TrainConfig { mode: Mode::Sequential, epochs: 10, ne1: 2, ne2: 0, laps: 2, max_steps_per_epoch: 0, label_smoothing: 0.1, cache_prefix: false, pipeline_workers: 2, pipeline_queue: 1 }
     }
 }
 
@@ -262,7 +267,11 @@ impl Config {
         let finite_nonneg = |field: &str, v: f64| {
             if !v.is_finite() || v < 0.0 { Err(Error::config(field, format!("must be a finite number ≥ 0, got {v}"))) } else { Ok(()) }
         };
-        crate::device::parse_device(&self.device)?;
+        if crate::device::parse_devices(&self.device)?.len() > 1 && self.train.mode != crate::train::Mode::Pipelined {
+            return Err(Error::config("device", "a list of devices is for train.mode = \"pipelined\" only"));
+        }
+        positive("train.pipeline_workers", self.train.pipeline_workers)?;
+        positive("train.pipeline_queue", self.train.pipeline_queue)?;
         if self.data.dataset != crate::data::EMBEDDED {
             let info = crate::data::catalog::find(&self.data.dataset)?;
             if info.remote.is_empty() && self.data.dir.is_none() {
@@ -329,7 +338,7 @@ impl Config {
         }
         let t = &self.train;
         match t.mode {
-            Mode::E2e | Mode::Parallel => positive("train.epochs", t.epochs)?,
+            Mode::E2e | Mode::Parallel | Mode::Pipelined => positive("train.epochs", t.epochs)?,
             Mode::Sequential | Mode::Multilap => {
                 if t.ne1 == 0 && t.ne2 == 0 {
                     return Err(Error::config("train.ne1", "ne1 and ne2 are both 0: no module would train"));

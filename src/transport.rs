@@ -111,6 +111,13 @@ impl TransportWeights {
         if tau.is_infinite() { 0.0 } else { 1.0 / (2.0 * tau) }
     }
 
+    /// Takes module k's state (λ_k and its running CE) from `other`, a copy that trained module k elsewhere.
+    pub fn adopt(&mut self, other: &TransportWeights, k: usize) {
+        self.lambda[k] = other.lambda[k];
+        self.ce_sum[k] = other.ce_sum[k];
+        self.ce_steps[k] = other.ce_steps[k];
+    }
+
     /// Records module k's CE of one step; every s steps Uzawa raises λ_k by ρ·mean(CE).
     pub fn observe(&mut self, k: usize, ce: f64) {
         if self.spec.schedule != TauSchedule::Uzawa {

@@ -92,7 +92,7 @@ pub fn time_steps(session: &mut Session, kind: StepKind, warmup: usize, steps: u
                 let training = session.network.take_modules(active.clone());
                 let weights: Vec<f64> = active.clone().map(|k| session.weights.weight(k)).collect();
                 let lrs = vec![lr; active.len()];
-                let (updated, s) = chain_steps(training, &mut optims[active.clone()], x.autodiff(), &y, &weights, smoothing, &lrs);
+                let (updated, _, s) = chain_steps(training, &mut optims[active.clone()], x.autodiff(), &y, &weights, smoothing, &lrs);
                 session.network.restore_modules(active.start, updated);
                 s
             }
@@ -106,4 +106,29 @@ pub fn time_steps(session: &mut Session, kind: StepKind, warmup: usize, steps: u
     }
     let med = median(&seconds);
     Ok(StepTiming { kind: kind.name(), batch: n, median_seconds: med, images_per_second: n as f64 / med, seconds })
+}
+
+/// Throughput of whole passes of `steps` batches, serial parallel mode against the pipelined mode: unlike
+/// [`time_steps`], this includes the loader (on its own threads) and, for the pipeline, its fill and drain.
+/// One untimed pass of each first warms up.
+pub fn time_epochs(session: &mut Session, pipelined: bool, steps: usize) -> Result<StepTiming> {
+    let k_total = session.modules();
+    session.config.train.max_steps_per_epoch = steps;
+    let schedules: Vec<_> = (0..k_total).map(|_| session.schedule(1)).collect();
+    let mut optims = session.optimizers();
+    let mut counts = vec![0usize; k_total];
+    let mut seconds = Vec::new();
+    for _ in 0..2 {
+        let start = Instant::now();
+        if pipelined {
+            crate::train::pipelined::pipelined_epoch(session, &mut optims, &schedules, &mut counts, String::new())?;
+        } else {
+            session.local_epoch(0..k_total, &mut optims, &schedules, &mut counts, String::new())?;
+        }
+        seconds.push(start.elapsed().as_secs_f64());
+    }
+    let batch = session.config.data.batch_size;
+    let per_step = seconds[1] / steps as f64;
+    let kind = if pipelined { format!("pipelined ({} workers)", session.config.train.pipeline_workers.min(k_total)) } else { "parallel (serial)".into() };
+    Ok(StepTiming { kind, batch, seconds: vec![seconds[1]], median_seconds: per_step, images_per_second: batch as f64 / per_step })
 }

@@ -39,7 +39,8 @@ pub enum BenchCommand {
     Step {
         #[command(flatten)]
         workload: Workload,
-        /// e2e | parallel | sequential (module 1 … K) | all
+        /// e2e | parallel | sequential (module 1 … K) | all | pipelined (whole passes of --steps batches,
+        /// serial parallel mode against the pipelined mode with train.pipeline_workers workers)
         #[arg(long, default_value = "all")]
         mode: String,
         #[arg(long, default_value_t = 10)]
@@ -73,7 +74,7 @@ pub enum BenchCommand {
     },
 }
 
-fn session_for(w: &Workload) -> Result<Session> {
+fn session_for(w: &Workload, batches: usize) -> Result<Session> {
     // TRGL by default (the built-in default is τ = ∞); --set may change it.
     let mut set = vec!["method.tau=2.0".to_string()];
     set.extend(w.set.iter().cloned());
@@ -85,7 +86,8 @@ fn session_for(w: &Workload) -> Result<Session> {
         Some(p) => Config::from_file(p, &set)?,
         None => Config::from_toml_str("", "defaults", &set)?,
     };
-    let data = trgl::data::synthetic(w.batch, 2, w.channels, w.image_size, w.classes, config.seed);
+    // Enough images for a pass of `batches` batches (the pipelined comparison streams them).
+    let data = trgl::data::synthetic(w.batch * batches.max(1), 2, w.channels, w.image_size, w.classes, config.seed);
     Ok(Session::new(&config, &data, None)?)
 }
 
@@ -96,8 +98,18 @@ fn mib(b: Option<usize>) -> String {
 pub fn run(command: BenchCommand) -> Result<()> {
     match command {
         BenchCommand::Step { workload, mode, steps, warmup, json } => {
-            let mut session = session_for(&workload)?;
+            let mut session = session_for(&workload, if mode == "pipelined" { steps } else { 1 })?;
             let k = session.modules();
+            if mode == "pipelined" {
+                let serial = trgl::bench::step::time_epochs(&mut session, false, steps)?;
+                let piped = trgl::bench::step::time_epochs(&mut session, true, steps)?;
+                println!("{} K={} batch {} on {}: passes of {steps} batches, loader included", workload.model, k, workload.batch, session.config.device);
+                for t in [&serial, &piped] {
+                    println!("{:<24} {:>10.1} img/s", t.kind, t.images_per_second);
+                }
+                println!("pipelined / serial: {:.2}×", piped.images_per_second / serial.images_per_second);
+                return Ok(());
+            }
             let kinds: Vec<StepKind> = match mode.as_str() {
                 "e2e" => vec![StepKind::E2e],
                 "parallel" => vec![StepKind::Parallel],
@@ -128,7 +140,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
             if !trgl::bench::alloc::counting() {
                 anyhow::bail!("the counting allocator is not installed in this binary");
             }
-            let mut session = session_for(&workload)?;
+            let mut session = session_for(&workload, 1)?;
             let rows = memory_table(&mut session, steps)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod multilap;
 pub mod optim;
 pub mod parallel;
+pub mod pipelined;
 pub mod prefix_cache;
 pub mod sequential;
 pub mod session;
@@ -32,6 +33,7 @@ pub enum Mode {
     Sequential,
     Multilap,
     Parallel,
+    Pipelined,
 }
 
 impl Mode {
@@ -41,6 +43,7 @@ impl Mode {
             Mode::Sequential => "sequential",
             Mode::Multilap => "multilap",
             Mode::Parallel => "parallel",
+            Mode::Pipelined => "pipelined",
         }
     }
 }
@@ -74,6 +77,7 @@ pub fn run(config: &Config, data: &Splits, dir: Option<&Path>, label: &str) -> R
         Mode::Sequential => sequential::run(&mut session)?,
         Mode::Multilap => multilap::run(&mut session)?,
         Mode::Parallel => parallel::run(&mut session)?,
+        Mode::Pipelined => pipelined::run(&mut session)?,
     }
     let blocks = session.split.blocks_per_module();
     let summary = RunSummary::from_records(label, config.train.mode.name(), &blocks, &session.metrics.records, start.elapsed().as_secs_f64());

@@ -4,10 +4,20 @@
 
 use std::time::Instant;
 
+use burn::optim::ModuleOptimizer;
+
+use super::optim::LrSchedule;
 use super::session::Session;
+use super::step::EpochStats;
 use crate::error::Result;
 
 pub fn run(s: &mut Session) -> Result<()> {
+    let k_total = s.modules();
+    run_epochs(s, |s, optims, schedules, steps, label| s.local_epoch(0..k_total, optims, schedules, steps, label))
+}
+
+/// The epochs of parallel training, each pass done by `epoch` (serial here, pipelined in `pipelined`).
+pub fn run_epochs(s: &mut Session, mut epoch: impl FnMut(&mut Session, &mut [ModuleOptimizer], &[LrSchedule], &mut [usize], String) -> Result<Vec<(EpochStats, f64)>>) -> Result<()> {
     let k_total = s.modules();
     let epochs = s.config.train.epochs;
     let schedules: Vec<_> = (0..k_total).map(|_| s.schedule(epochs)).collect();
@@ -15,7 +25,7 @@ pub fn run(s: &mut Session) -> Result<()> {
     let mut steps = vec![0usize; k_total];
     for e in 0..epochs {
         let start = Instant::now();
-        let stats = s.local_epoch(0..k_total, &mut optims, &schedules, &mut steps, format!("epoch {}", e + 1))?;
+        let stats = epoch(s, &mut optims, &schedules, &mut steps, format!("epoch {}", e + 1))?;
         let accs = s.evaluate(0..k_total);
         let seconds = start.elapsed().as_secs_f64();
         for (k, (st, lr)) in stats.iter().enumerate() {

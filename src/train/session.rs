@@ -209,7 +209,7 @@ impl Session {
             let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &self.device);
             let lrs: Vec<f64> = active.clone().map(|k| schedules[k].lr(steps[k])).collect();
             let weights: Vec<f64> = active.clone().map(|k| self.weights.weight(k)).collect();
-            let (updated, step_stats) = chain_steps(training, &mut optims[active.clone()], x.autodiff(), &y, &weights, smoothing, &lrs);
+            let (updated, _, step_stats) = chain_steps(training, &mut optims[active.clone()], x.autodiff(), &y, &weights, smoothing, &lrs);
             training = updated;
             for (j, (k, s)) in active.clone().zip(&step_stats).enumerate() {
                 steps[k] += 1;
@@ -249,6 +249,11 @@ impl Session {
             let module = self.network.modules[cache.upto].valid();
             cache.extend(&module, self.config.data.test_batch_size, &self.infer_device);
         }
+    }
+
+    /// Passes over the training data begun so far.
+    pub fn data_epochs(&self) -> usize {
+        self.data_epochs as usize
     }
 
     /// The batches of the next pass over the training data.

@@ -49,7 +49,7 @@ pub fn local_step(
 
 /// Local steps of consecutive modules on one batch: each module's input is the previous one's detached
 /// output, taken before that module's update (the paper's code does the same). `weights[j]` and `lrs[j]`
-/// belong to `modules[j]`.
+/// belong to `modules[j]`. Returns the updated modules, the last one's (detached) features and the stats.
 pub fn chain_steps(
     modules: Vec<LocalModule>,
     optims: &mut [ModuleOptimizer],
@@ -58,7 +58,7 @@ pub fn chain_steps(
     weights: &[f64],
     smoothing: f64,
     lrs: &[f64],
-) -> (Vec<LocalModule>, Vec<StepStats>) {
+) -> (Vec<LocalModule>, Tensor<4>, Vec<StepStats>) {
     let mut updated = Vec::with_capacity(modules.len());
     let mut stats = Vec::with_capacity(modules.len());
     for (j, module) in modules.into_iter().enumerate() {
@@ -67,7 +67,7 @@ pub fn chain_steps(
         stats.push(s);
         x = features;
     }
-    (updated, stats)
+    (updated, x, stats)
 }
 
 /// Running means of step statistics over an epoch.
