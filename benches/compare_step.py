@@ -33,7 +33,7 @@ print("+", " ".join(cmd), file=sys.stderr)
 ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 c = ours["config"]
 torch_device = "cpu" if a.device == "cpu" else "cuda"
-ref_cmd = [sys.executable, os.path.join(here, "reference", "trgl_step.py"), "--model", a.model, "--width", str(c["model"]["width"]),
+ref_cmd = [sys.executable, os.path.join(here, "reference", "trgl_step.py"), "--model", a.model, "--width", str(c["model"]["width"] or 16),
            "--bounds", ",".join(map(str, ours["bounds"])), "--batch", str(a.batch), "--image-size", str(ours["image_size"]),
            "--channels", str(ours["channels"]), "--classes", str(ours["classes"]), "--pool", str(c["head"]["pool"]),
            "--tau", str(c["method"]["tau"]), "--lr", str(c["optim"]["lr"]), "--momentum", str(c["optim"]["momentum"]),

@@ -60,9 +60,14 @@ pub struct DataConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
-    /// `resnet<6n+2>`: resnet20, resnet32, resnet56, resnet110, …
+    /// See `trgl info --models`: resnet20/32/56/110 (CIFAR, any 6n+2), resnet18/34/50/101/152
+    /// (ImageNet-style), vgg11/13/16/19.
     pub arch: String,
-    pub width: usize,
+    /// Base width; default: the architecture's (16 for CIFAR ResNets, 64 for the others).
+    pub width: Option<usize>,
+    /// ImageNet-style ResNets: `auto` (conv3 up to 32 px, conv7 up to 64, conv7-maxpool above), `conv3`,
+    /// `conv7` (stride 2, no max-pool), `conv7-maxpool`.
+    pub stem: crate::model::imagenet_resnet::StemKind,
     pub shortcut: ShortcutKind,
     pub init: InitScheme,
     /// Gain of the orthogonal initialisation.
@@ -178,7 +183,7 @@ impl Default for DataConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { arch: "resnet20".into(), width: 16, shortcut: ShortcutKind::A, init: InitScheme::Kaiming, init_gain: 1.0 }
+        ModelConfig { arch: "resnet20".into(), width: None, stem: crate::model::imagenet_resnet::StemKind::Auto, shortcut: ShortcutKind::A, init: InitScheme::Kaiming, init_gain: 1.0 }
     }
 }
 
@@ -301,8 +306,11 @@ impl Config {
         if self.data.augment.crop_padding > 16 {
             return Err(Error::config("data.augment.crop_padding", "must be at most 16 pixels"));
         }
-        crate::model::ResNetSpec::from_name("model.arch", &self.model.arch)?;
-        positive("model.width", self.model.width)?;
+        // The plan for a nominal input: only the name and width are checked here.
+        crate::model::registry::plan_for(&self.model, 3, 32, 10)?;
+        if let Some(w) = self.model.width {
+            positive("model.width", w)?;
+        }
         if !(self.model.init_gain.is_finite() && self.model.init_gain > 0.0) {
             return Err(Error::config("model.init_gain", "must be a finite number > 0"));
         }

@@ -180,7 +180,7 @@ def main():
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=2e-4)
     p.add_argument("--smoothing", type=float, default=0.1)
-    p.add_argument("--mode", default="all", help="e2e | parallel | sequential | all")
+    p.add_argument("--mode", default="all", help="e2e | parallel | e2e+parallel | sequential | all")
     p.add_argument("--format", default="both", choices=["nchw", "channels_last", "both"])
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
@@ -194,13 +194,16 @@ def main():
     depth = int(a.model.removeprefix("resnet"))
     bounds = [int(b) for b in a.bounds.split(",") if b]
     weight = 0.0 if a.tau == float("inf") else 1.0 / (2.0 * a.tau)
-    kinds = {"e2e": ["e2e"], "parallel": ["parallel"], "sequential": None, "all": None}[a.mode]
+    kinds = {"e2e": ["e2e"], "parallel": ["parallel"], "e2e+parallel": ["e2e", "parallel"], "sequential": None, "all": None}[a.mode]
     if kinds is None:
         seq = [f"sequential module {k + 1}" for k in range(len(bounds) + 1)]
         kinds = seq if a.mode == "sequential" else ["e2e", "parallel"] + seq
     formats = ["nchw", "channels_last"] if a.format == "both" else [a.format]
     results = []
     for fmt in formats:
+        if a.device == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
         modules = build(depth, a.width, a.channels, a.image_size, a.classes, bounds, a.pool)
         modules = [m.to(a.device) for m in modules]
         x = torch.randn(a.batch, a.channels, a.image_size, a.image_size, device=a.device)
@@ -214,6 +217,7 @@ def main():
             r.update(format=fmt, params=params, torch=torch.__version__, threads=torch.get_num_threads(), device=a.device)
             if a.device == "cuda":
                 r["max_memory_allocated"] = torch.cuda.max_memory_allocated()
+                torch.cuda.reset_peak_memory_stats()
             results.append(r)
     if a.json:
         print(json.dumps(results, indent=1))

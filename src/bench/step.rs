@@ -43,6 +43,9 @@ pub struct StepTiming {
     pub seconds: Vec<f64>,
     pub median_seconds: f64,
     pub images_per_second: f64,
+    /// The first warm-up step (on a GPU: kernel compilation and autotuning, unless cached on disk).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_step_seconds: Option<f64>,
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -70,6 +73,7 @@ pub fn time_steps(session: &mut Session, kind: StepKind, warmup: usize, steps: u
     let mut optims = session.optimizers();
     let mut e2e_optim = crate::train::build_optimizer(&session.config.optim);
     let mut seconds = Vec::with_capacity(steps);
+    let mut first = None;
     for i in 0..warmup + steps {
         let start = Instant::now();
         let stats: Vec<StepStats> = match kind {
@@ -100,12 +104,15 @@ pub fn time_steps(session: &mut Session, kind: StepKind, warmup: usize, steps: u
         if let Some(bad) = stats.iter().find(|s| !s.loss.is_finite()) {
             return Err(Error::NonFinite { module: 0, epoch: 0, step: i + 1, value: bad.loss });
         }
+        if i == 0 && warmup > 0 {
+            first = Some(start.elapsed().as_secs_f64());
+        }
         if i >= warmup {
             seconds.push(start.elapsed().as_secs_f64());
         }
     }
     let med = median(&seconds);
-    Ok(StepTiming { kind: kind.name(), batch: n, median_seconds: med, images_per_second: n as f64 / med, seconds })
+    Ok(StepTiming { kind: kind.name(), batch: n, median_seconds: med, images_per_second: n as f64 / med, seconds, first_step_seconds: first })
 }
 
 /// Throughput of whole passes of `steps` batches, serial parallel mode against the pipelined mode: unlike
@@ -130,5 +137,5 @@ pub fn time_epochs(session: &mut Session, pipelined: bool, steps: usize) -> Resu
     let batch = session.config.data.batch_size;
     let per_step = seconds[1] / steps as f64;
     let kind = if pipelined { format!("pipelined ({} workers)", session.config.train.pipeline_workers.min(k_total)) } else { "parallel (serial)".into() };
-    Ok(StepTiming { kind, batch, seconds: vec![seconds[1]], median_seconds: per_step, images_per_second: batch as f64 / per_step })
+    Ok(StepTiming { kind, batch, seconds: vec![seconds[1]], median_seconds: per_step, images_per_second: batch as f64 / per_step, first_step_seconds: Some(seconds[0]) })
 }

@@ -39,7 +39,7 @@ pub enum BenchCommand {
     Step {
         #[command(flatten)]
         workload: Workload,
-        /// e2e | parallel | sequential (module 1 … K) | all | pipelined (whole passes of --steps batches,
+        /// e2e | parallel | e2e+parallel | sequential (module 1 … K) | all | pipelined (whole passes of --steps batches,
         /// serial parallel mode against the pipelined mode with train.pipeline_workers workers)
         #[arg(long, default_value = "all")]
         mode: String,
@@ -113,9 +113,10 @@ pub fn run(command: BenchCommand) -> Result<()> {
             let kinds: Vec<StepKind> = match mode.as_str() {
                 "e2e" => vec![StepKind::E2e],
                 "parallel" => vec![StepKind::Parallel],
+                "e2e+parallel" => vec![StepKind::E2e, StepKind::Parallel],
                 "sequential" => (0..k).map(StepKind::Sequential).collect(),
                 "all" => [vec![StepKind::E2e, StepKind::Parallel], (0..k).map(StepKind::Sequential).collect()].concat(),
-                other => anyhow::bail!("--mode {other}: expected e2e, parallel, sequential or all"),
+                other => anyhow::bail!("--mode {other}: expected e2e, parallel, e2e+parallel, sequential, all or pipelined"),
             };
             let timings = kinds.into_iter().map(|kind| time_steps(&mut session, kind, warmup, steps)).collect::<trgl::Result<Vec<_>>>()?;
             if json {

@@ -1,8 +1,9 @@
 //! Residual blocks. A block's forward returns its output *and* its residual branch r (before the skip
 //! is added): r is what the transport term penalises.
 
-use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::s;
@@ -111,29 +112,153 @@ impl BasicBlock {
 #[derive(Module, Debug)]
 pub enum Block {
     Basic(BasicBlock),
+    Bottleneck(Bottleneck),
+    Vgg(VggLayer),
 }
 
 impl Block {
     pub fn forward(&self, x: Tensor<4>) -> BlockOutput {
         match self {
             Block::Basic(b) => b.forward(x),
+            Block::Bottleneck(b) => b.forward(x),
+            Block::Vgg(l) => l.forward(x),
         }
     }
 }
 
-/// The stem: conv3×3 + BN + ReLU, no residual branch.
+/// He et al.'s bottleneck block (ResNet-50 and deeper; stride on the 3×3 conv, as torchvision's v1.5):
+/// out = relu(r + shortcut(x)), r = bn(conv1×1(relu(bn(conv3×3(relu(bn(conv1×1(x)))))))), width mid → 4·mid.
+#[derive(Module, Debug)]
+pub struct Bottleneck {
+    conv1: Conv2d,
+    bn1: BatchNorm,
+    conv2: Conv2d,
+    bn2: BatchNorm,
+    conv3: Conv2d,
+    bn3: BatchNorm,
+    shortcut: Shortcut,
+}
+
+impl Bottleneck {
+    pub fn new(cin: usize, mid: usize, cout: usize, stride: usize, shortcut: ShortcutKind, init: &Init, device: &Device) -> Self {
+        Bottleneck {
+            conv1: conv(cin, mid, 1, 1, init, device),
+            bn1: batch_norm(mid, device),
+            conv2: conv(mid, mid, 3, stride, init, device),
+            bn2: batch_norm(mid, device),
+            conv3: conv(mid, cout, 1, 1, init, device),
+            bn3: batch_norm(cout, device),
+            shortcut: Shortcut::new(shortcut, cin, cout, stride, init, device),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> BlockOutput {
+        let skip = self.shortcut.forward(x.clone());
+        let h = relu(self.bn1.forward(self.conv1.forward(x)));
+        let h = relu(self.bn2.forward(self.conv2.forward(h)));
+        let r = self.bn3.forward(self.conv3.forward(h));
+        let output = relu(r.clone() + skip);
+        BlockOutput { output, residuals: vec![r] }
+    }
+}
+
+/// Down-sampling after a stem or a VGG layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pool {
+    None,
+    /// 3×3, stride 2, padding 1 (ImageNet ResNets).
+    Max3,
+    /// 2×2, stride 2 (VGG).
+    Max2,
+}
+
+impl Pool {
+    fn build(self) -> Option<MaxPool2d> {
+        match self {
+            Pool::None => None,
+            Pool::Max3 => Some(MaxPool2dConfig::new([3, 3]).with_strides([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init()),
+            Pool::Max2 => Some(MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init()),
+        }
+    }
+
+    /// Output side for an input of side `size`.
+    pub fn out_size(self, size: usize) -> usize {
+        match self {
+            Pool::None => size,
+            Pool::Max3 => (size + 2 - 3) / 2 + 1,
+            Pool::Max2 => size / 2,
+        }
+    }
+}
+
+/// The stem: conv k×k (stride s) + BN + ReLU, optionally a max-pool; no residual branch.
 #[derive(Module, Debug)]
 pub struct Stem {
     conv: Conv2d,
     bn: BatchNorm,
+    pool: Option<MaxPool2d>,
 }
 
 impl Stem {
-    pub fn new(cin: usize, cout: usize, init: &Init, device: &Device) -> Self {
-        Stem { conv: conv(cin, cout, 3, 1, init, device), bn: batch_norm(cout, device) }
+    pub fn new(cin: usize, cout: usize, kernel: usize, stride: usize, pool: Pool, init: &Init, device: &Device) -> Self {
+        Stem { conv: conv(cin, cout, kernel, stride, init, device), bn: batch_norm(cout, device), pool: pool.build() }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.bn.forward(self.conv.forward(x)))
+        let x = relu(self.bn.forward(self.conv.forward(x)));
+        match &self.pool {
+            Some(p) => p.forward(x),
+            None => x,
+        }
+    }
+}
+
+/// A VGG layer: conv3×3 + BN + ReLU (+ max-pool). It has no skip connection, so its transport term
+/// compares its output with the input carried to the output's shape by a parameter-free projection P:
+///
+///     r = T(x) − P(x),   kinetic energy = mean(r²)
+///
+/// P is the identity when the shapes match; otherwise option A's: a stride-2 subsample for each halving
+/// of the resolution, then zero channels split evenly on both sides (more output channels) or the first
+/// channels kept (fewer). So a layer that only moves features by a small displacement pays little, as a
+/// residual block with a small residual branch does.
+#[derive(Module, Debug)]
+pub struct VggLayer {
+    conv: Conv2d,
+    bn: BatchNorm,
+    pool: Option<MaxPool2d>,
+    cin: usize,
+    cout: usize,
+}
+
+impl VggLayer {
+    pub fn new(cin: usize, cout: usize, pool: Pool, init: &Init, device: &Device) -> Self {
+        VggLayer { conv: conv(cin, cout, 3, 1, init, device), bn: batch_norm(cout, device), pool: pool.build(), cin, cout }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> BlockOutput {
+        let h = relu(self.bn.forward(self.conv.forward(x.clone())));
+        let output = match &self.pool {
+            Some(p) => p.forward(h),
+            None => h,
+        };
+        let r = output.clone() - project(x, self.cin, self.cout, output.dims()[2]);
+        BlockOutput { output, residuals: vec![r] }
+    }
+}
+
+/// P of [`VggLayer`]: `x` (with `cin` channels) carried to `cout` channels and side `size`.
+pub fn project(x: Tensor<4>, cin: usize, cout: usize, size: usize) -> Tensor<4> {
+    let mut x = x;
+    while x.dims()[2] > size {
+        x = x.slice(s![.., .., ..;2, ..;2]);
+    }
+    if cout > cin {
+        let before = (cout - cin) / 2;
+        x.pad([(before, cout - cin - before), (0, 0), (0, 0)], burn::tensor::ops::PadMode::Constant(0.0))
+    } else if cout < cin {
+        x.slice(s![.., 0..cout as isize, .., ..])
+    } else {
+        x
     }
 }

@@ -4,15 +4,18 @@
 pub mod block;
 pub mod count;
 pub mod head;
+pub mod imagenet_resnet;
 pub mod init;
 pub mod layers;
 pub mod network;
 pub mod plan;
+pub mod registry;
 pub mod resnet;
 pub mod split;
+pub mod vgg;
 
 pub use count::trainable_params;
-pub use block::{BasicBlock, Block, BlockOutput, ShortcutKind, Stem};
+pub use block::{BasicBlock, Block, BlockOutput, Bottleneck, Pool, ShortcutKind, Stem, VggLayer};
 pub use head::{Head, HeadKind, HeadSpec};
 pub use init::{Init, InitScheme};
 pub use network::{LocalModule, ModuleOutput, Network};

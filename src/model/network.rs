@@ -62,7 +62,7 @@ impl Network {
             for u in range.clone() {
                 match plan.units[u].build_block(init, device) {
                     Some(b) => blocks.push(b),
-                    None => stem = Some(plan.units[u].build_stem(init, device)),
+                    None => stem = plan.units[u].build_stem(init, device),
                 }
             }
             bodies.push((stem, blocks));

@@ -3,14 +3,16 @@
 
 use burn::prelude::*;
 
-use super::block::{BasicBlock, Block, ShortcutKind, Stem};
+use super::block::{BasicBlock, Block, Bottleneck, Pool, ShortcutKind, Stem, VggLayer};
 use super::head::HeadSpec;
 use super::init::Init;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum UnitKind {
-    Stem,
+    Stem { kernel: usize, stride: usize, pool: Pool },
     Basic { stride: usize, shortcut: ShortcutKind },
+    Bottleneck { stride: usize, mid: usize, shortcut: ShortcutKind },
+    Vgg { pool: Pool },
 }
 
 /// One unit of the network: the stem or one block.
@@ -24,8 +26,9 @@ pub struct UnitPlan {
 }
 
 impl UnitPlan {
+    /// A 3×3, stride-1 stem without pooling (CIFAR ResNets).
     pub fn stem(cin: usize, cout: usize, size: usize) -> Self {
-        UnitPlan { kind: UnitKind::Stem, in_channels: cin, out_channels: cout, out_size: size }
+        UnitPlan { kind: UnitKind::Stem { kernel: 3, stride: 1, pool: Pool::None }, in_channels: cin, out_channels: cout, out_size: size }
     }
 
     pub fn basic(cin: usize, cout: usize, stride: usize, out_size: usize, shortcut: ShortcutKind) -> Self {
@@ -39,29 +42,34 @@ impl UnitPlan {
     /// Floats per sample that autodiff keeps for this unit's backward pass: each conv, BN and ReLU keeps its
     /// input (or output) at the unit's output resolution; the unit's input is counted by the unit before it.
     pub fn activation_floats(&self) -> usize {
+        let plane = self.out_size * self.out_size;
         match self.kind {
-            // conv out, BN out, ReLU out
-            UnitKind::Stem => 3 * self.out_elems(),
+            // conv out, BN out, ReLU out (before the pool, up to 4× the output plane), pool out
+            UnitKind::Stem { pool, .. } | UnitKind::Vgg { pool } => {
+                let before_pool = if pool == Pool::None { 1 } else { 4 };
+                3 * before_pool * self.out_elems() + self.out_elems()
+            }
             // conv1 out, bn1 out, relu out, conv2 out, bn2 out (= r), sum, relu out
             UnitKind::Basic { .. } => 7 * self.out_elems(),
+            // three conv/BN/ReLU triples (the first at the input resolution), the sum and its ReLU
+            UnitKind::Bottleneck { stride, mid, .. } => 3 * mid * plane * stride * stride + 3 * mid * plane + 4 * self.out_elems(),
         }
     }
 
-    pub fn build_stem(&self, init: &Init, device: &Device) -> Stem {
-        Stem::new(self.in_channels, self.out_channels, init, device)
+    pub fn build_stem(&self, init: &Init, device: &Device) -> Option<Stem> {
+        match self.kind {
+            UnitKind::Stem { kernel, stride, pool } => Some(Stem::new(self.in_channels, self.out_channels, kernel, stride, pool, init, device)),
+            _ => None,
+        }
     }
 
     pub fn build_block(&self, init: &Init, device: &Device) -> Option<Block> {
+        let (cin, cout) = (self.in_channels, self.out_channels);
         match self.kind {
-            UnitKind::Stem => None,
-            UnitKind::Basic { stride, shortcut } => Some(Block::Basic(BasicBlock::new(
-                self.in_channels,
-                self.out_channels,
-                stride,
-                shortcut,
-                init,
-                device,
-            ))),
+            UnitKind::Stem { .. } => None,
+            UnitKind::Basic { stride, shortcut } => Some(Block::Basic(BasicBlock::new(cin, cout, stride, shortcut, init, device))),
+            UnitKind::Bottleneck { stride, mid, shortcut } => Some(Block::Bottleneck(Bottleneck::new(cin, mid, cout, stride, shortcut, init, device))),
+            UnitKind::Vgg { pool } => Some(Block::Vgg(VggLayer::new(cin, cout, pool, init, device))),
         }
     }
 }

@@ -20,17 +20,14 @@ use crate::config::Config;
 use crate::data::{Loader, LoaderSpec, Normalize, Splits};
 use crate::device::parse_device;
 use crate::error::{Error, Result};
-use crate::model::{ArchPlan, Init, LocalModule, Network, ResNetSpec, Split, SplitMethod, split_at_cuts, split_balanced, split_even};
+use crate::model::{ArchPlan, Init, LocalModule, Network, Split, SplitMethod, split_at_cuts, split_balanced, split_even};
 use crate::model::split::{infopro_cuts, infopro_balanced_cuts};
 use crate::report::{MetricsWriter, Record};
 use crate::transport::TransportWeights;
 
 /// The architecture plan a config describes, for data of the given shape.
 pub fn plan_from_config(config: &Config, in_channels: usize, image_size: usize, classes: usize) -> Result<ArchPlan> {
-    let mut spec = ResNetSpec::from_name("model.arch", &config.model.arch)?;
-    spec.width = config.model.width;
-    spec.shortcut = config.model.shortcut;
-    Ok(spec.plan(in_channels, image_size, classes))
+    crate::model::registry::plan_for(&config.model, in_channels, image_size, classes)
 }
 
 /// The split a config asks for.

@@ -8,7 +8,7 @@ use trgl::train::Mode;
 pub fn tiny_config(mode: Mode) -> Config {
     let mut c = Config::default();
     c.model.arch = "resnet14".into();
-    c.model.width = 4;
+    c.model.width = Some(4);
     c.split.modules = 4;
     c.data.batch_size = 16;
     c.data.test_batch_size = 32;

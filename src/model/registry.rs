@@ -1,0 +1,53 @@
+//! Every architecture by name: the one place that turns `model.arch` into a plan.
+
+use super::imagenet_resnet::{self, StemKind};
+use super::plan::ArchPlan;
+use super::resnet::ResNetSpec;
+use super::vgg;
+use crate::config::ModelConfig;
+use crate::error::{Error, Result};
+
+/// The names `model.arch` accepts, with what they build.
+pub const MODELS: &[(&str, &str)] = &[
+    ("resnet20, resnet32, resnet56, resnet110, resnet<6n+2>", "CIFAR ResNets (basic blocks, widths 16/32/64, shortcut A or B)"),
+    ("cifar-resnet<6n+2>", "the same, for depths that an ImageNet-style name takes (cifar-resnet50, cifar-resnet152)"),
+    ("resnet18, resnet34", "ImageNet-style ResNets of basic blocks, widths 64–512, small-input stems"),
+    ("resnet50, resnet101, resnet152", "ImageNet-style ResNets of bottlenecks (expansion 4), widths 64–2048"),
+    ("vgg11, vgg13, vgg16, vgg19", "VGG with BatchNorm, GAP + linear classifier; transport term through a parameter-free projection"),
+];
+
+fn unknown(name: &str) -> Error {
+    let names: Vec<&str> = MODELS.iter().map(|m| m.0).collect();
+    Error::config("model.arch", format!("unknown architecture `{name}`; expected one of: {}", names.join("; ")))
+}
+
+/// The plan of `model` for images of `in_channels`×`image_size`² and `classes` classes.
+pub fn plan_for(model: &ModelConfig, in_channels: usize, image_size: usize, classes: usize) -> Result<ArchPlan> {
+    let name = model.arch.as_str();
+    let depth_of = |prefix: &str| name.strip_prefix(prefix).and_then(|d| d.trim_end_matches("-bn").parse::<usize>().ok());
+    if let Some(d) = depth_of("vgg") {
+        return vgg::plan(d, model.width.unwrap_or(64), in_channels, image_size, classes)
+            .ok_or_else(|| Error::config("model.arch", format!("`{name}`: VGG depths are 11, 13, 16 and 19")));
+    }
+    let cifar = |field_name: &str| -> Result<ArchPlan> {
+        let mut spec = ResNetSpec::from_name("model.arch", field_name)?;
+        spec.width = model.width.unwrap_or(16);
+        spec.shortcut = model.shortcut;
+        Ok(spec.plan(in_channels, image_size, classes))
+    };
+    if let Some(rest) = name.strip_prefix("cifar-") {
+        return cifar(rest);
+    }
+    match depth_of("resnet") {
+        Some(d) if imagenet_resnet::layout(d).is_some() => {
+            Ok(imagenet_resnet::plan(d, model.width.unwrap_or(64), model.stem, in_channels, image_size, classes).expect("layout exists"))
+        }
+        Some(_) => cifar(name),
+        None => Err(unknown(name)),
+    }
+}
+
+/// The stem an ImageNet-style ResNet gets for this input (for `trgl info`).
+pub fn resolved_stem(model: &ModelConfig, image_size: usize) -> StemKind {
+    model.stem.resolve(image_size)
+}

@@ -1,0 +1,124 @@
+//! Every architecture of the registry: parameter counts against the reference models, shapes, the VGG
+//! transport term, and a few training steps in each mode.
+
+mod common;
+
+use burn::prelude::*;
+use trgl::config::ModelConfig;
+use trgl::model::block::project;
+use trgl::model::registry::plan_for;
+use trgl::model::{Init, Network, Pool, VggLayer, split_even, trainable_params};
+use trgl::train::Mode;
+
+fn model(arch: &str, width: Option<usize>) -> ModelConfig {
+    ModelConfig { arch: arch.into(), width, ..ModelConfig::default() }
+}
+
+fn params(arch: &str, width: Option<usize>, size: usize, classes: usize) -> usize {
+    let plan = plan_for(&model(arch, width), 3, size, classes).unwrap();
+    let split = split_even(&plan, 1).unwrap();
+    let net = Network::new(&plan, &split, &Default::default(), &Init::default(), &Device::flex());
+    net.modules.iter().map(trainable_params).sum()
+}
+
+#[test]
+fn imagenet_resnets_have_the_reference_parameter_counts() {
+    // torchvision's resnet18 … resnet152 with a 1000-class head.
+    for (arch, expected) in [("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032), ("resnet101", 44_549_160), ("resnet152", 60_192_808)] {
+        assert_eq!(params(arch, None, 224, 1000), expected, "{arch}");
+    }
+}
+
+#[test]
+fn vgg_parameter_count_follows_its_layers() {
+    // VGG-11-BN: conv 3×3 layers (weight, BN γ and β), then GAP + linear 512 → 10.
+    let widths = [(3, 64), (64, 128), (128, 256), (256, 256), (256, 512), (512, 512), (512, 512), (512, 512)];
+    let expected: usize = widths.iter().map(|(i, o)| i * o * 9 + 2 * o).sum::<usize>() + 512 * 10 + 10;
+    assert_eq!(params("vgg11", None, 32, 10), expected);
+    // Deeper VGGs only add layers.
+    assert!(params("vgg13", None, 32, 10) < params("vgg16", None, 32, 10));
+    assert!(params("vgg16", None, 32, 10) < params("vgg19", None, 32, 10));
+}
+
+#[test]
+fn shapes_and_residual_branches_of_each_model() {
+    let device = Device::flex();
+    for (arch, width, size, blocks, side) in [
+        ("resnet18", Some(8), 32, 8, 4),
+        ("resnet50", Some(4), 32, 16, 4),
+        ("resnet18", Some(8), 64, 8, 4),
+        ("vgg11", Some(8), 32, 7, 1),
+        ("vgg19", Some(8), 32, 15, 1),
+        ("resnet20", None, 32, 9, 8),
+    ] {
+        let plan = plan_for(&model(arch, width), 3, size, 10).unwrap();
+        assert_eq!(plan.num_blocks(), blocks, "{arch}");
+        assert_eq!(plan.units.last().unwrap().out_size, side, "{arch} at {size}");
+        let split = split_even(&plan, 4).unwrap();
+        let net = Network::new(&plan, &split, &Default::default(), &Init::default(), &device);
+        let x = Tensor::<4>::random([2, 3, size, size], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+        let (logits, residuals) = net.forward(x);
+        assert_eq!(logits.dims(), [2, 10], "{arch}");
+        assert_eq!(residuals.len(), blocks, "{arch}: one residual branch per block");
+    }
+    // The stem follows the input: 7×7 stride 2 at 64 pixels, and with the max-pool above.
+    let at = |size: usize| plan_for(&model("resnet18", None), 3, size, 10).unwrap().units[0].out_size;
+    assert_eq!((at(32), at(64), at(224)), (32, 32, 56));
+}
+
+/// A tensor's values, for comparisons on the host.
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+}
+
+#[test]
+fn vgg_transport_term_is_the_distance_to_the_projected_input() {
+    let device = Device::flex();
+    let init = Init::default();
+    let x = Tensor::<4>::random([2, 4, 8, 8], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+
+    // Same shape: P is the identity.
+    let same = VggLayer::new(4, 4, Pool::None, &init, &device);
+    let out = same.forward(x.clone());
+    let expected = values(out.output.clone() - x.clone());
+    assert_eq!(values(out.residuals[0].clone()), expected);
+
+    // 4 → 8 channels and a max-pool: P subsamples by 2 and pads 2 zero channels on each side.
+    let grow = VggLayer::new(4, 8, Pool::Max2, &init, &device);
+    let out = grow.forward(x.clone());
+    assert_eq!(out.output.dims(), [2, 8, 4, 4]);
+    let xs = values(x.clone());
+    let p: Vec<f32> = (0..2)
+        .flat_map(|n| (0..8).flat_map(move |c| (0..4).flat_map(move |i| (0..4).map(move |j| (n, c, i, j)))))
+        .map(|(n, c, i, j)| if (2..6).contains(&c) { xs[((n * 4 + c - 2) * 8 + 2 * i) * 8 + 2 * j] } else { 0.0 })
+        .collect();
+    let r = values(out.residuals[0].clone());
+    let o = values(out.output.clone());
+    for ((r, o), p) in r.iter().zip(&o).zip(&p) {
+        assert!((r - (o - p)).abs() < 1e-6);
+    }
+    // Fewer channels: the first ones are kept.
+    let shrink = project(x.clone(), 4, 2, 8);
+    assert_eq!(values(shrink), values(x.slice([0..2, 0..2, 0..8, 0..8])));
+}
+
+#[test]
+fn every_model_trains_in_every_mode() {
+    for (arch, width) in [("resnet18", 4), ("resnet50", 2), ("vgg11", 4)] {
+        for mode in [Mode::E2e, Mode::Sequential, Mode::Multilap, Mode::Parallel] {
+            let mut c = common::tiny_config(mode);
+            c.model.arch = arch.into();
+            c.model.width = Some(width);
+            c.train.epochs = 1;
+            c.train.ne2 = 0;
+            c.train.laps = 1;
+            c.train.max_steps_per_epoch = 2;
+            let outcome = trgl::train::run(&c, &common::tiny_data(), None, arch).unwrap();
+            let recs = &outcome.session.metrics.records;
+            assert!(!recs.is_empty() && recs.iter().all(|r| r.train_loss.is_finite()), "{arch} {mode:?}");
+            if mode != Mode::E2e {
+                assert!(recs.iter().any(|r| r.kinetic_energy > 0.0), "{arch} {mode:?}: the transport term is computed");
+            }
+        }
+    }
+}
