@@ -30,7 +30,17 @@ cmd = [a.trgl, "bench", "step", "--model", a.model, "--modules", str(a.modules),
 for s in a.set:
     cmd += ["--set", s]
 print("+", " ".join(cmd), file=sys.stderr)
-ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+def run_json(cmd):
+    # Judged by its output: trgl on Vulkan with NVIDIA's driver can crash while the process exits, after
+    # printing its results (a driver thread outlives the libraries being unloaded).
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        return json.loads(p.stdout)
+    except json.JSONDecodeError:
+        sys.exit(f"{cmd[0]} exited with {p.returncode} and no JSON:\n{p.stderr[-3000:]}")
+
+
+ours = run_json(cmd)
 c = ours["config"]
 torch_device = "cpu" if a.device == "cpu" else "cuda"
 ref_cmd = [sys.executable, os.path.join(here, "reference", "trgl_step.py"), "--model", a.model, "--width", str(c["model"]["width"] or 16),
@@ -40,7 +50,7 @@ ref_cmd = [sys.executable, os.path.join(here, "reference", "trgl_step.py"), "--m
            "--weight-decay", str(c["optim"]["weight_decay"]), "--smoothing", str(c["train"]["label_smoothing"]),
            "--device", torch_device, "--json"] + common
 print("+", " ".join(ref_cmd), file=sys.stderr)
-ref = json.loads(subprocess.run(ref_cmd, check=True, capture_output=True, text=True).stdout)
+ref = run_json(ref_cmd)
 if c["head"]["kind"] != "1cnn" or c["model"]["shortcut"] != "A":
     sys.exit("the reference implements 1cnn heads and option-A shortcuts only")
 if ref[0]["params"] != ours["params"]:

@@ -68,6 +68,8 @@ pub struct ModelConfig {
     /// ImageNet-style ResNets: `auto` (conv3 up to 32 px, conv7 up to 64, conv7-maxpool above), `conv3`,
     /// `conv7` (stride 2, no max-pool), `conv7-maxpool`.
     pub stem: crate::model::imagenet_resnet::StemKind,
+    /// ViTs: how heads reduce the tokens, `mean` or `cls` (a class token).
+    pub token_pool: crate::model::vit::TokenPool,
     pub shortcut: ShortcutKind,
     pub init: InitScheme,
     /// Gain of the orthogonal initialisation.
@@ -183,7 +185,7 @@ impl Default for DataConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { arch: "resnet20".into(), width: None, stem: crate::model::imagenet_resnet::StemKind::Auto, shortcut: ShortcutKind::A, init: InitScheme::Kaiming, init_gain: 1.0 }
+        ModelConfig { arch: "resnet20".into(), width: None, stem: crate::model::imagenet_resnet::StemKind::Auto, token_pool: crate::model::vit::TokenPool::Mean, shortcut: ShortcutKind::A, init: InitScheme::Kaiming, init_gain: 1.0 }
     }
 }
 

@@ -50,6 +50,7 @@ fn shapes_and_residual_branches_of_each_model() {
         ("vgg11", Some(8), 32, 7, 1),
         ("vgg19", Some(8), 32, 15, 1),
         ("resnet20", None, 32, 9, 8),
+        ("vit-mini", Some(32), 32, 6, 8),
     ] {
         let plan = plan_for(&model(arch, width), 3, size, 10).unwrap();
         assert_eq!(plan.num_blocks(), blocks, "{arch}");
@@ -59,7 +60,8 @@ fn shapes_and_residual_branches_of_each_model() {
         let x = Tensor::<4>::random([2, 3, size, size], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
         let (logits, residuals) = net.forward(x);
         assert_eq!(logits.dims(), [2, 10], "{arch}");
-        assert_eq!(residuals.len(), blocks, "{arch}: one residual branch per block");
+        let branches = if arch.starts_with("vit") { 2 * blocks } else { blocks };
+        assert_eq!(residuals.len(), branches, "{arch}: residual branches (a transformer block has two)");
     }
     // The stem follows the input: 7×7 stride 2 at 64 pixels, and with the max-pool above.
     let at = |size: usize| plan_for(&model("resnet18", None), 3, size, 10).unwrap().units[0].out_size;
@@ -104,7 +106,7 @@ fn vgg_transport_term_is_the_distance_to_the_projected_input() {
 
 #[test]
 fn every_model_trains_in_every_mode() {
-    for (arch, width) in [("resnet18", 4), ("resnet50", 2), ("vgg11", 4)] {
+    for (arch, width) in [("resnet18", 4), ("resnet50", 2), ("vgg11", 4), ("vit-mini", 16)] {
         for mode in [Mode::E2e, Mode::Sequential, Mode::Multilap, Mode::Parallel] {
             let mut c = common::tiny_config(mode);
             c.model.arch = arch.into();
@@ -121,4 +123,33 @@ fn every_model_trains_in_every_mode() {
             }
         }
     }
+}
+
+#[test]
+fn a_transformer_block_has_two_branches_in_its_kinetic_energy() {
+    let device = Device::flex();
+    let block = trgl::model::vit::TransformerBlock::new(16, 2, &device);
+    let x = Tensor::<4>::random([2, 5, 16, 1], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    let out = block.forward(x.clone());
+    assert_eq!(out.residuals.len(), 2);
+    let (a, m) = (out.residuals[0].clone(), out.residuals[1].clone());
+    // out = x + a + m: the two branches are what moves the tokens.
+    let moved = values(out.output.clone() - x);
+    let sum = values(a.clone() + m.clone());
+    for (p, q) in moved.iter().zip(&sum) {
+        assert!((p - q).abs() < 1e-5);
+    }
+    let energy = trgl::transport::kinetic_energy(&out.residuals).unwrap().into_scalar::<f32>();
+    let expected = values(a.square()).iter().sum::<f32>() / 160.0 + values(m.square()).iter().sum::<f32>() / 160.0;
+    assert!((energy - expected).abs() < 1e-4 * expected.max(1.0), "{energy} vs {expected}");
+
+    // Class-token pooling adds a token; heads are LN → pool → linear on every module.
+    let mut cls = model("vit-mini", Some(16));
+    cls.token_pool = trgl::model::vit::TokenPool::Cls;
+    let plan = plan_for(&cls, 3, 16, 10).unwrap();
+    let split = split_even(&plan, 3).unwrap();
+    let net = Network::new(&plan, &split, &Default::default(), &Init::default(), &device);
+    let (logits, _) = net.forward(Tensor::<4>::zeros([2, 3, 16, 16], &device));
+    assert_eq!(logits.dims(), [2, 10]);
+    assert!(net.modules.iter().all(|m| matches!(m.head, trgl::model::Head::Token(_))));
 }

@@ -10,6 +10,7 @@ use burn::tensor::s;
 use serde::{Deserialize, Serialize};
 
 use super::init::Init;
+use super::vit::{PatchEmbed, TransformerBlock};
 use super::layers::{batch_norm, conv};
 
 /// How a block's skip connection matches a change of width or resolution.
@@ -114,6 +115,7 @@ pub enum Block {
     Basic(BasicBlock),
     Bottleneck(Bottleneck),
     Vgg(VggLayer),
+    Transformer(TransformerBlock),
 }
 
 impl Block {
@@ -122,6 +124,7 @@ impl Block {
             Block::Basic(b) => b.forward(x),
             Block::Bottleneck(b) => b.forward(x),
             Block::Vgg(l) => l.forward(x),
+            Block::Transformer(t) => t.forward(x),
         }
     }
 }
@@ -191,17 +194,33 @@ impl Pool {
     }
 }
 
-/// The stem: conv k×k (stride s) + BN + ReLU, optionally a max-pool; no residual branch.
+/// A network's first unit, which has no residual branch: a convolution stem or a ViT's patch embedding.
 #[derive(Module, Debug)]
-pub struct Stem {
+pub enum Stem {
+    Conv(ConvStem),
+    Patch(PatchEmbed),
+}
+
+impl Stem {
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Stem::Conv(s) => s.forward(x),
+            Stem::Patch(p) => p.forward(x),
+        }
+    }
+}
+
+/// A convolution stem: conv k×k (stride s) + BN + ReLU, optionally a max-pool.
+#[derive(Module, Debug)]
+pub struct ConvStem {
     conv: Conv2d,
     bn: BatchNorm,
     pool: Option<MaxPool2d>,
 }
 
-impl Stem {
+impl ConvStem {
     pub fn new(cin: usize, cout: usize, kernel: usize, stride: usize, pool: Pool, init: &Init, device: &Device) -> Self {
-        Stem { conv: conv(cin, cout, kernel, stride, init, device), bn: batch_norm(cout, device), pool: pool.build() }
+        ConvStem { conv: conv(cin, cout, kernel, stride, init, device), bn: batch_norm(cout, device), pool: pool.build() }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {

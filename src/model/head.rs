@@ -88,6 +88,7 @@ pub enum Head {
     OneC2f(OneC2fHead),
     Linear(LinearHead),
     MlpSr(MlpSrHead),
+    Token(super::vit::TokenHead),
 }
 
 impl Head {
@@ -147,6 +148,7 @@ impl Head {
                 h.fc2.forward(relu(h.fc1.forward(x)))
             }
             Head::Linear(h) => h.fc.forward(global_average(x)),
+            Head::Token(h) => h.forward(x),
             Head::MlpSr(h) => {
                 let mut x = adaptive_avg_pool2d(x, [h.pool_in, h.pool_in]);
                 for layer in &h.convs {

@@ -13,9 +13,10 @@ pub mod registry;
 pub mod resnet;
 pub mod split;
 pub mod vgg;
+pub mod vit;
 
 pub use count::trainable_params;
-pub use block::{BasicBlock, Block, BlockOutput, Bottleneck, Pool, ShortcutKind, Stem, VggLayer};
+pub use block::{BasicBlock, Block, BlockOutput, Bottleneck, ConvStem, Pool, ShortcutKind, Stem, VggLayer};
 pub use head::{Head, HeadKind, HeadSpec};
 pub use init::{Init, InitScheme};
 pub use network::{LocalModule, ModuleOutput, Network};

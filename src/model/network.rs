@@ -6,6 +6,7 @@ use super::block::{Block, Stem};
 use super::head::{Head, HeadSpec};
 use super::init::Init;
 use super::plan::ArchPlan;
+use super::vit::TokenHead;
 use super::split::Split;
 
 /// Module k of the split: the stem (module 1 only), its blocks, and its head F_k (the network's own
@@ -74,10 +75,11 @@ impl Network {
             .enumerate()
             .map(|(m, ((stem, blocks), range))| {
                 let last = &plan.units[range.end - 1];
-                let head = if m + 1 == k {
-                    Head::classifier(last.out_channels, plan.classes, init, device)
-                } else {
-                    Head::new(head, last.out_channels, last.out_size, plan.classes, init, device)
+                let head = match plan.token_pool() {
+                    // Every head of a ViT, the last one included, is LN → pool → linear.
+                    Some(pool) => Head::Token(TokenHead::new(last.out_channels, plan.classes, pool, device)),
+                    None if m + 1 == k => Head::classifier(last.out_channels, plan.classes, init, device),
+                    None => Head::new(head, last.out_channels, last.out_size, plan.classes, init, device),
                 };
                 LocalModule { stem, blocks, head }
             })

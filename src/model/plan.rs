@@ -3,7 +3,8 @@
 
 use burn::prelude::*;
 
-use super::block::{BasicBlock, Block, Bottleneck, Pool, ShortcutKind, Stem, VggLayer};
+use super::block::{BasicBlock, Block, Bottleneck, ConvStem, Pool, ShortcutKind, Stem, VggLayer};
+use super::vit::{PatchEmbed, TokenPool, TransformerBlock};
 use super::head::HeadSpec;
 use super::init::Init;
 
@@ -13,6 +14,8 @@ pub enum UnitKind {
     Basic { stride: usize, shortcut: ShortcutKind },
     Bottleneck { stride: usize, mid: usize, shortcut: ShortcutKind },
     Vgg { pool: Pool },
+    PatchEmbed { patch: usize, pool: TokenPool },
+    Transformer { heads: usize },
 }
 
 /// One unit of the network: the stem or one block.
@@ -53,12 +56,18 @@ impl UnitPlan {
             UnitKind::Basic { .. } => 7 * self.out_elems(),
             // three conv/BN/ReLU triples (the first at the input resolution), the sum and its ReLU
             UnitKind::Bottleneck { stride, mid, .. } => 3 * mid * plane * stride * stride + 3 * mid * plane + 4 * self.out_elems(),
+            // projection out, with position embeddings
+            UnitKind::PatchEmbed { .. } => 2 * self.out_elems(),
+            // per token: LN, q/k/v, context, output projection, sum, LN, fc1, GELU, fc2, sum (17·dim), and
+            // the attention weights (heads × tokens per token)
+            UnitKind::Transformer { heads } => 17 * self.out_elems() + heads * plane * plane,
         }
     }
 
     pub fn build_stem(&self, init: &Init, device: &Device) -> Option<Stem> {
         match self.kind {
-            UnitKind::Stem { kernel, stride, pool } => Some(Stem::new(self.in_channels, self.out_channels, kernel, stride, pool, init, device)),
+            UnitKind::Stem { kernel, stride, pool } => Some(Stem::Conv(ConvStem::new(self.in_channels, self.out_channels, kernel, stride, pool, init, device))),
+            UnitKind::PatchEmbed { patch, pool } => Some(Stem::Patch(PatchEmbed::new(self.in_channels, self.out_channels, patch, self.out_size, pool, device))),
             _ => None,
         }
     }
@@ -66,7 +75,8 @@ impl UnitPlan {
     pub fn build_block(&self, init: &Init, device: &Device) -> Option<Block> {
         let (cin, cout) = (self.in_channels, self.out_channels);
         match self.kind {
-            UnitKind::Stem { .. } => None,
+            UnitKind::Stem { .. } | UnitKind::PatchEmbed { .. } => None,
+            UnitKind::Transformer { heads } => Some(Block::Transformer(TransformerBlock::new(cout, heads, device))),
             UnitKind::Basic { stride, shortcut } => Some(Block::Basic(BasicBlock::new(cin, cout, stride, shortcut, init, device))),
             UnitKind::Bottleneck { stride, mid, shortcut } => Some(Block::Bottleneck(Bottleneck::new(cin, mid, cout, stride, shortcut, init, device))),
             UnitKind::Vgg { pool } => Some(Block::Vgg(VggLayer::new(cin, cout, pool, init, device))),
@@ -87,6 +97,14 @@ pub struct ArchPlan {
 }
 
 impl ArchPlan {
+    /// `Some` for networks of tokens (ViT): how their heads pool them.
+    pub fn token_pool(&self) -> Option<TokenPool> {
+        match self.units[0].kind {
+            UnitKind::PatchEmbed { pool, .. } => Some(pool),
+            _ => None,
+        }
+    }
+
     pub fn num_blocks(&self) -> usize {
         self.units.len() - 1
     }

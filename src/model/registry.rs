@@ -4,6 +4,7 @@ use super::imagenet_resnet::{self, StemKind};
 use super::plan::ArchPlan;
 use super::resnet::ResNetSpec;
 use super::vgg;
+use super::vit;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -14,6 +15,7 @@ pub const MODELS: &[(&str, &str)] = &[
     ("resnet18, resnet34", "ImageNet-style ResNets of basic blocks, widths 64–512, small-input stems"),
     ("resnet50, resnet101, resnet152", "ImageNet-style ResNets of bottlenecks (expansion 4), widths 64–2048"),
     ("vgg11, vgg13, vgg16, vgg19", "VGG with BatchNorm, GAP + linear classifier; transport term through a parameter-free projection"),
+    ("vit-mini, vit-tiny, vit-small, vit-base", "vision transformers (depth/dim/heads 6/128/4, 12/192/3, 12/384/6, 12/768/12), patch 4 up to 32 px; model.width sets the dim, model.token_pool mean|cls"),
 ];
 
 fn unknown(name: &str) -> Error {
@@ -25,6 +27,12 @@ fn unknown(name: &str) -> Error {
 pub fn plan_for(model: &ModelConfig, in_channels: usize, image_size: usize, classes: usize) -> Result<ArchPlan> {
     let name = model.arch.as_str();
     let depth_of = |prefix: &str| name.strip_prefix(prefix).and_then(|d| d.trim_end_matches("-bn").parse::<usize>().ok());
+    if let Some((depth, dim, heads)) = vit::size(name) {
+        let dim = model.width.unwrap_or(dim);
+        // Keep heads of 64 dims where the width allows, at least one, and a divisor of the width.
+        let heads = (1..=heads.max(dim / 64).max(1)).rev().find(|h| dim % h == 0).unwrap_or(1);
+        return Ok(vit::plan(name, depth, dim, heads, model.token_pool, in_channels, image_size, classes));
+    }
     if let Some(d) = depth_of("vgg") {
         return vgg::plan(d, model.width.unwrap_or(64), in_channels, image_size, classes)
             .ok_or_else(|| Error::config("model.arch", format!("`{name}`: VGG depths are 11, 13, 16 and 19")));

@@ -1,0 +1,143 @@
+//! A vision transformer (Dosovitskiy et al. 2021) with pre-norm blocks: x + Attn(LN(x)), then
+//! x + MLP(LN(x)). Each block has two residual branches, attention and MLP, and both enter the kinetic
+//! energy. Tokens travel between modules as 4-D tensors [batch, tokens, dim, 1], so splits, training modes
+//! and the transport term treat them like feature maps; heads on tokens are LN → pool → linear.
+
+use burn::module::{Initializer, Param};
+use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::gelu;
+use serde::{Deserialize, Serialize};
+
+use super::block::BlockOutput;
+use super::plan::{ArchPlan, UnitKind, UnitPlan};
+
+/// How a token head or the classifier reduces the tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenPool {
+    /// Mean over all tokens.
+    Mean,
+    /// The class token (token 0), prepended by the patch embedding.
+    Cls,
+}
+
+/// A named size: (depth, dim, heads).
+pub fn size(name: &str) -> Option<(usize, usize, usize)> {
+    Some(match name {
+        "vit-mini" => (6, 128, 4),
+        "vit-tiny" => (12, 192, 3),
+        "vit-small" => (12, 384, 6),
+        "vit-base" => (12, 768, 12),
+        _ => return None,
+    })
+}
+
+/// Patch side for an image side: 4 up to 32 pixels, 8 up to 64, 16 above.
+pub fn patch_for(image_size: usize) -> usize {
+    match image_size {
+        0..=32 => 4,
+        33..=64 => 8,
+        _ => 16,
+    }
+}
+
+/// The plan of a ViT: the patch embedding is the stem, each transformer block a unit. `out_size` is the
+/// side of the patch grid (tokens = side², plus the class token with `TokenPool::Cls`).
+pub fn plan(name: &str, depth: usize, dim: usize, heads: usize, pool: TokenPool, in_channels: usize, image_size: usize, classes: usize) -> ArchPlan {
+    let patch = patch_for(image_size).min(image_size);
+    let side = image_size / patch;
+    let mut units = vec![UnitPlan { kind: UnitKind::PatchEmbed { patch, pool }, in_channels, out_channels: dim, out_size: side }];
+    let mut stage_positions = vec![(0, 0)];
+    for i in 0..depth {
+        units.push(UnitPlan { kind: UnitKind::Transformer { heads }, in_channels: dim, out_channels: dim, out_size: side });
+        stage_positions.push((1, i));
+    }
+    ArchPlan { name: name.to_string(), units, stage_positions, classes, in_channels, image_size }
+}
+
+/// Patch embedding: conv patch×patch, stride patch → tokens, plus learned position embeddings (and the
+/// class token with `TokenPool::Cls`).
+#[derive(Module, Debug)]
+pub struct PatchEmbed {
+    proj: Conv2d,
+    position: Param<Tensor<3>>,
+    cls: Option<Param<Tensor<3>>>,
+}
+
+impl PatchEmbed {
+    pub fn new(cin: usize, dim: usize, patch: usize, side: usize, pool: TokenPool, device: &Device) -> Self {
+        let tokens = side * side + usize::from(pool == TokenPool::Cls);
+        let normal = Initializer::Normal { mean: 0.0, std: 0.02 };
+        PatchEmbed {
+            proj: Conv2dConfig::new([cin, dim], [patch, patch]).with_stride([patch, patch]).init(device),
+            position: normal.init([1, tokens, dim], device),
+            cls: (pool == TokenPool::Cls).then(|| normal.init([1, 1, dim], device)),
+        }
+    }
+
+    /// [batch, tokens, dim, 1].
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let p = self.proj.forward(x);
+        let [b, d, h, w] = p.dims();
+        let mut t = p.reshape([b, d, h * w]).swap_dims(1, 2);
+        if let Some(cls) = &self.cls {
+            t = Tensor::cat(vec![cls.val().expand([b, 1, d]), t], 1);
+        }
+        (t + self.position.val()).unsqueeze_dim(3)
+    }
+}
+
+/// A pre-norm transformer block.
+#[derive(Module, Debug)]
+pub struct TransformerBlock {
+    ln1: LayerNorm,
+    attn: MultiHeadAttention,
+    ln2: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+}
+
+impl TransformerBlock {
+    pub fn new(dim: usize, heads: usize, device: &Device) -> Self {
+        TransformerBlock {
+            ln1: LayerNormConfig::new(dim).init(device),
+            attn: MultiHeadAttentionConfig::new(dim, heads).with_dropout(0.0).init(device),
+            ln2: LayerNormConfig::new(dim).init(device),
+            fc1: LinearConfig::new(dim, 4 * dim).init(device),
+            fc2: LinearConfig::new(4 * dim, dim).init(device),
+        }
+    }
+
+    /// Output and the two residual branches: a = Attn(LN(x)), m = MLP(LN(x + a)); out = x + a + m.
+    pub fn forward(&self, x: Tensor<4>) -> BlockOutput {
+        let x = x.squeeze_dim::<3>(3);
+        let a = self.attn.forward(MhaInput::self_attn(self.ln1.forward(x.clone()))).context;
+        let x = x + a.clone();
+        let m = self.fc2.forward(gelu(self.fc1.forward(self.ln2.forward(x.clone()))));
+        let output = (x + m.clone()).unsqueeze_dim(3);
+        BlockOutput { output, residuals: vec![a.unsqueeze_dim(3), m.unsqueeze_dim(3)] }
+    }
+}
+
+/// Head on tokens: LN → pool → linear.
+#[derive(Module, Debug)]
+pub struct TokenHead {
+    ln: LayerNorm,
+    fc: Linear,
+    cls: bool,
+}
+
+impl TokenHead {
+    pub fn new(dim: usize, classes: usize, pool: TokenPool, device: &Device) -> Self {
+        TokenHead { ln: LayerNormConfig::new(dim).init(device), fc: LinearConfig::new(dim, classes).init(device), cls: pool == TokenPool::Cls }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let t = self.ln.forward(x.squeeze_dim::<3>(3));
+        let pooled: Tensor<2> = if self.cls { t.narrow(1, 0, 1).squeeze_dim(1) } else { t.mean_dim(1).squeeze_dim(1) };
+        self.fc.forward(pooled)
+    }
+}
