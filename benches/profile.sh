@@ -34,7 +34,7 @@ for line in sys.stdin:
             break
     else:
         other += pct
-print(f"{\"share of samples\":>17}  where")
+print("share of samples".rjust(17) + "  where")
 for g, _ in groups:
     print(f"{acc[g]:>16.1f}%  {g}")
 print(f"{other:>16.1f}%  other (autodiff bookkeeping, allocator, rayon, …)")

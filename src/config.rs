@@ -141,7 +141,8 @@ pub struct LrScheduleConfig {
 pub struct OutputConfig {
     /// Run directory: resolved config, metrics.jsonl, summary.
     pub dir: PathBuf,
-    /// Write wall-clock seconds into the metrics (off: the file is byte-identical between runs of a seed).
+    /// Write measurements (wall-clock seconds, peak memory) into the metrics (off: the file is byte-identical
+    /// between runs of a seed).
     pub timings: bool,
     pub progress: bool,
 }

@@ -45,8 +45,12 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
-    /// The split: each module's blocks, parameters and estimated activation memory.
+    /// The split: each module's blocks, parameters and estimated activation memory (`--models`: the
+    /// architectures there are).
     Info {
+        /// List the architectures and exit.
+        #[arg(long)]
+        models: bool,
         #[arg(long)]
         config: Option<PathBuf>,
         /// Architecture (overrides the config's model.arch).
@@ -98,7 +102,12 @@ fn main() -> Result<()> {
             println!("run directory: {}", dir.display());
         }
         Command::Eval { run, set } => eval(&run, &set)?,
-        Command::Info { config, model, modules, split, batch, image_size, channels, classes, mut set } => {
+        Command::Info { models: true, .. } => {
+            for (names, what) in trgl::model::registry::MODELS {
+                println!("{names}\n    {what}");
+            }
+        }
+        Command::Info { config, model, modules, split, batch, image_size, channels, classes, mut set, .. } => {
             if let Some(m) = model {
                 set.push(format!("model.arch=\"{m}\""));
             }

@@ -23,22 +23,24 @@ fn counting_allocator_sees_every_byte() {
     let _turn = serial();
     let before = live_bytes();
     let (_, mem) = measure(|| {
-        let v = vec![1u8; 8 << 20];
+        let v = vec![1u8; 64 << 20];
         std::hint::black_box(&v);
         drop(v);
-        let w = vec![2u8; 3 << 20];
+        let w = vec![2u8; 24 << 20];
         std::hint::black_box(&w);
     });
     let peak = mem.peak_alloc_bytes.expect("installed");
-    assert!(peak >= 8 << 20 && peak < 9 << 20, "peak {peak}");
+    // The 64 MiB buffer, give or take what the test harness's other threads allocate or free meanwhile.
+    assert!(peak >= 60 << 20 && peak < 68 << 20, "peak {peak}");
     assert!(live_bytes() < before + (4 << 20));
-    assert!(mem.peak_rss_bytes.unwrap_or(usize::MAX) >= 8 << 20);
+    assert!(mem.peak_rss_bytes.unwrap_or(usize::MAX) >= 64 << 20);
 }
 
 #[test]
 fn runs_record_peak_memory_per_phase_and_in_the_summary() {
     let _turn = serial();
-    let config = common::tiny_config(Mode::Sequential);
+    let mut config = common::tiny_config(Mode::Sequential);
+    config.output.timings = true;
     let outcome = trgl::train::run(&config, &common::tiny_data(), None, "memory").unwrap();
     let train: Vec<_> = outcome.session.metrics.records.iter().filter(|r| r.phase == "train").collect();
     assert!(train.iter().all(|r| r.peak_alloc_bytes.unwrap() > 0 && r.peak_rss_bytes.is_some()));

@@ -235,7 +235,9 @@ impl ConvStem {
 /// A VGG layer: conv3×3 + BN + ReLU (+ max-pool). It has no skip connection, so its transport term
 /// compares its output with the input carried to the output's shape by a parameter-free projection P:
 ///
-///     r = T(x) − P(x),   kinetic energy = mean(r²)
+/// ```text
+/// r = T(x) − P(x),   kinetic energy = mean(r²)
+/// ```
 ///
 /// P is the identity when the shapes match; otherwise option A's: a stride-2 subsample for each halving
 /// of the resolution, then zero channels split evenly on both sides (more output channels) or the first

@@ -88,6 +88,20 @@ impl Network {
     }
 
     /// Logits of the last head, through every module (end-to-end path), and all residuals.
+    /// Draws every parameter now. burn initialises parameters lazily, at their first use: without this the
+    /// draws from the process-wide RNG would happen whenever the network first runs, interleaved with
+    /// other networks' draws in the same process, and a seed would no longer fix the weights.
+    pub fn materialize(self) -> Self {
+        struct Touch;
+        impl burn::module::ModuleVisitor for Touch {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+                let _ = param.val();
+            }
+        }
+        burn::module::Module::visit(&self, &mut Touch);
+        self
+    }
+
     /// Moves the modules of `range` out (to train them by value); [`Network::restore_modules`] puts them back.
     pub fn take_modules(&mut self, range: std::ops::Range<usize>) -> Vec<LocalModule> {
         self.modules.drain(range).collect()
