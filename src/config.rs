@@ -145,6 +145,9 @@ pub struct OutputConfig {
     /// between runs of a seed).
     pub timings: bool,
     pub progress: bool,
+    /// Write a checkpoint (see `train::checkpoint`) every N units — an epoch of a module, or of all modules
+    /// in e2e/parallel modes — and at the end of every module in sequential modes; 0 = never.
+    pub checkpoint_every: usize,
 }
 
 impl Default for Config {
@@ -216,7 +219,7 @@ impl Default for LrScheduleConfig {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig { dir: PathBuf::from("runs/latest"), timings: true, progress: true }
+        OutputConfig { dir: PathBuf::from("runs/latest"), timings: true, progress: true, checkpoint_every: 1 }
     }
 }
 

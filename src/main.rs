@@ -31,8 +31,12 @@ struct Cli {
 enum Command {
     /// Train as a TOML config says; writes config.toml, metrics.jsonl, weights.bpk and summary.json.
     Train {
-        #[arg(long)]
-        config: PathBuf,
+        /// The run's config (not with --resume, which reads the run directory's).
+        #[arg(long, required_unless_present = "resume", conflicts_with = "resume")]
+        config: Option<PathBuf>,
+        /// Continue the run in this directory from its last checkpoint.
+        #[arg(long, value_name = "RUN_DIR")]
+        resume: Option<PathBuf>,
         /// Override a field: --set optim.lr=0.01 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
@@ -93,11 +97,25 @@ enum Command {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Demo { set: Vec::new() }) {
-        Command::Train { config, set } => {
-            let config = Config::from_file(&config, &set)?;
+        Command::Train { config, resume, set } => {
+            let (config, dir) = match (&config, &resume) {
+                (_, Some(run)) => {
+                    trgl::train::checkpoint::find(run)?;
+                    (Config::from_file(&run.join("config.toml"), &set)?, run.clone())
+                }
+                (Some(path), None) => {
+                    let c = Config::from_file(path, &set)?;
+                    let dir = c.output.dir.clone();
+                    (c, dir)
+                }
+                (None, None) => bail!("give --config or --resume"),
+            };
             let data = trgl::data::open(&config.data)?;
-            let dir = config.output.dir.clone();
-            let outcome = train::run(&config, &data, Some(&dir), config.train.mode.name())?;
+            let label = config.train.mode.name();
+            let outcome = match resume {
+                Some(_) => train::resume(&config, &data, &dir, label)?,
+                None => train::run(&config, &data, Some(&dir), label)?,
+            };
             println!("{}", side_by_side(&[outcome.summary]));
             println!("run directory: {}", dir.display());
         }

@@ -57,6 +57,28 @@ impl MetricsWriter {
         Ok(MetricsWriter { path: path.map(Path::to_path_buf).unwrap_or_default(), out, records: Vec::new() })
     }
 
+    /// Continues the metrics file at `path` after its first `keep` records (those a checkpoint covers);
+    /// later lines, written after that checkpoint, are dropped.
+    pub fn resume(path: &Path, keep: usize) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let lines: Vec<&str> = text.lines().take(keep).collect();
+        if lines.len() < keep {
+            return Err(Error::data(path, format!("{} records, the checkpoint covers {keep}: the metrics file does not belong to this checkpoint", lines.len())));
+        }
+        let records = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| serde_json::from_str(l).map_err(|e| Error::data(path, format!("record {}: {e}", i + 1))))
+            .collect::<Result<Vec<Record>>>()?;
+        let mut body = lines.join("\n");
+        if !body.is_empty() {
+            body.push('\n');
+        }
+        std::fs::write(path, body).map_err(|e| Error::io(path, e))?;
+        let file = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path, e))?;
+        Ok(MetricsWriter { path: path.to_path_buf(), out: Some(BufWriter::new(file)), records })
+    }
+
     pub fn write(&mut self, record: Record) -> Result<()> {
         if let Some(out) = &mut self.out {
             let line = serde_json::to_string(&record).expect("a record serialises");

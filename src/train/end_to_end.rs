@@ -28,10 +28,15 @@ pub fn run(s: &mut Session) -> Result<()> {
     let last = k_total - 1;
     let epochs = s.config.train.epochs;
     let schedule = s.schedule(epochs);
-    let mut optim = super::optim::build_optimizer(&s.config.optim);
+    let mut optims = vec![super::optim::build_optimizer(&s.config.optim)];
     let smoothing = s.config.train.label_smoothing;
-    let mut step = 0usize;
+    let mut steps = [0usize];
+    s.resume_into(&mut optims, &mut steps)?;
+    let [mut step] = steps;
     for e in 0..epochs {
+        if s.skip_unit() {
+            continue;
+        }
         let start = Instant::now();
         let mut stats = EpochStats::default();
         let meter = crate::bench::alloc::PhaseMeter::start();
@@ -43,7 +48,7 @@ pub fn run(s: &mut Session) -> Result<()> {
             let x = Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &s.device);
             let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &s.device);
             let network = std::mem::replace(&mut s.network, Network { modules: Vec::new() });
-            let (network, st) = e2e_step(network, &mut optim, x, &y, smoothing, lr);
+            let (network, st) = e2e_step(network, &mut optims[0], x, &y, smoothing, lr);
             s.network = network;
             if !st.loss.is_finite() {
                 return Err(Error::NonFinite { module: k_total, epoch: e + 1, step: i + 1, value: st.loss });
@@ -57,6 +62,7 @@ pub fn run(s: &mut Session) -> Result<()> {
         s.phase_memory = meter.finish();
         let acc = s.evaluate(last..k_total)[last];
         s.record_epoch(1, last, e + 1, &stats, lr, acc, start.elapsed().as_secs_f64())?;
+        s.end_unit(&optims, &[step], false)?;
     }
     s.record_final(last..k_total)
 }

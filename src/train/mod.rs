@@ -1,6 +1,7 @@
 //! Training modes, all built on one local step (`step::local_step`) and one epoch loop
 //! (`Session::local_epoch`); they differ only in which modules train on which epochs.
 
+pub mod checkpoint;
 pub mod end_to_end;
 pub mod eval;
 pub mod multilap;
@@ -61,6 +62,27 @@ pub struct RunOutcome {
 /// Trains as `config` says on `data`. With `dir`, writes there the resolved config (`config.toml`), the
 /// metrics (`metrics.jsonl`), the trained weights (`weights.bpk`) and the summary (`summary.json`).
 pub fn run(config: &Config, data: &Splits, dir: Option<&Path>, label: &str) -> Result<RunOutcome> {
+    run_or_resume(config, data, dir, label, false)
+}
+
+/// Continues the run in `dir` from its checkpoint (see [`checkpoint`]): units done before it are not
+/// trained again, and the result is that of the uninterrupted run.
+pub fn resume(config: &Config, data: &Splits, dir: &Path, label: &str) -> Result<RunOutcome> {
+    run_or_resume(config, data, Some(dir), label, true)
+}
+
+fn run_or_resume(config: &Config, data: &Splits, dir: Option<&Path>, label: &str, resume: bool) -> Result<RunOutcome> {
+    if resume {
+        let d = dir.expect("resume has a run directory");
+        let found = checkpoint::find(d)?;
+        let mut session = Session::new(config, data, None)?;
+        let network = std::mem::replace(&mut session.network, crate::model::Network { modules: Vec::new() });
+        let (state, network, optims) = checkpoint::load(&found, config, network)?;
+        let metrics = crate::report::MetricsWriter::resume(&d.join("metrics.jsonl"), state.metrics_records)?;
+        session.restore(state, network, optims, metrics);
+        session.run_dir = Some(d.to_path_buf());
+        return finish(session, config, dir, label);
+    }
     let metrics_path = match dir {
         Some(d) => {
             std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
@@ -70,8 +92,14 @@ pub fn run(config: &Config, data: &Splits, dir: Option<&Path>, label: &str) -> R
         }
         None => None,
     };
-    let start = Instant::now();
     let mut session = Session::new(config, data, metrics_path.as_deref())?;
+    session.run_dir = dir.map(Path::to_path_buf);
+    finish(session, config, dir, label)
+}
+
+/// Trains the session's mode to the end and writes the weights and the summary.
+fn finish(mut session: Session, config: &Config, dir: Option<&Path>, label: &str) -> Result<RunOutcome> {
+    let start = Instant::now();
     match config.train.mode {
         Mode::E2e => end_to_end::run(&mut session)?,
         Mode::Sequential => sequential::run(&mut session)?,

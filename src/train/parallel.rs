@@ -23,7 +23,11 @@ pub fn run_epochs(s: &mut Session, mut epoch: impl FnMut(&mut Session, &mut [Mod
     let schedules: Vec<_> = (0..k_total).map(|_| s.schedule(epochs)).collect();
     let mut optims = s.optimizers();
     let mut steps = vec![0usize; k_total];
+    s.resume_into(&mut optims, &mut steps)?;
     for e in 0..epochs {
+        if s.skip_unit() {
+            continue;
+        }
         let start = Instant::now();
         let stats = epoch(s, &mut optims, &schedules, &mut steps, format!("epoch {}", e + 1))?;
         let accs = s.evaluate(0..k_total);
@@ -31,6 +35,7 @@ pub fn run_epochs(s: &mut Session, mut epoch: impl FnMut(&mut Session, &mut [Mod
         for (k, (st, lr)) in stats.iter().enumerate() {
             s.record_epoch(1, k, e + 1, st, *lr, accs[k], seconds)?;
         }
+        s.end_unit(&optims, &steps, false)?;
     }
     s.record_final(0..k_total)
 }

@@ -19,9 +19,13 @@ pub fn run_laps(s: &mut Session, laps: usize) -> Result<()> {
     let schedules: Vec<_> = (0..k_total).map(|k| s.schedule(laps * epochs_of(k))).collect();
     let mut optims = s.optimizers();
     let mut steps = vec![0usize; k_total];
+    s.resume_into(&mut optims, &mut steps)?;
     for lap in 0..laps {
         for k in 0..k_total {
             for e in 0..epochs_of(k) {
+                if s.skip_unit() {
+                    continue;
+                }
                 let start = Instant::now();
                 let epoch = lap * epochs_of(k) + e + 1;
                 let label = if laps > 1 { format!("lap {} module {} ep {}", lap + 1, k + 1, epoch) } else { format!("module {} epoch {}", k + 1, epoch) };
@@ -29,6 +33,7 @@ pub fn run_laps(s: &mut Session, laps: usize) -> Result<()> {
                 let acc = s.evaluate(k..k + 1)[k];
                 let (st, lr) = stats[0];
                 s.record_epoch(lap + 1, k, epoch, &st, lr, acc, start.elapsed().as_secs_f64())?;
+                s.end_unit(&optims, &steps, e + 1 == epochs_of(k))?;
             }
         }
     }

@@ -70,6 +70,13 @@ pub struct Session {
     last_records: Vec<Option<Record>>,
     /// The frozen prefix's output over the training set, when `train.cache_prefix` is on.
     pub prefix_cache: Option<PrefixCache>,
+    /// Where checkpoints go (the run directory), when there is one.
+    pub run_dir: Option<std::path::PathBuf>,
+    /// Units of the run walked so far, and how many of them a resumed checkpoint had done.
+    cursor: usize,
+    resumed_units: usize,
+    /// A resumed checkpoint's optimizers and step counts, until the mode asks for them.
+    resumed_optims: Option<(Vec<ModuleOptimizer>, Vec<usize>)>,
     /// Host memory of the last training phase (an epoch's steps, without its evaluation).
     pub phase_memory: PhaseMemory,
 }
@@ -130,6 +137,10 @@ impl Session {
             last_records: vec![None; k],
             phase_memory: PhaseMemory::default(),
             prefix_cache: None,
+            run_dir: None,
+            cursor: 0,
+            resumed_units: 0,
+            resumed_optims: None,
         })
     }
 
@@ -246,6 +257,60 @@ impl Session {
             let module = self.network.modules[cache.upto].valid();
             cache.extend(&module, self.config.data.test_batch_size, &self.infer_device);
         }
+    }
+
+    /// Continues from a checkpoint: its network, metrics, τ state and position.
+    pub fn restore(&mut self, state: super::checkpoint::State, network: Network, optims: Vec<ModuleOptimizer>, metrics: MetricsWriter) {
+        self.network = network;
+        self.metrics = metrics;
+        self.weights = state.weights;
+        self.data_epochs = state.data_epochs;
+        self.last_records = state.last_records;
+        self.resumed_units = state.units_done;
+        self.resumed_optims = Some((optims, state.steps));
+    }
+
+    /// The mode's optimizers and step counters, replaced by a resumed checkpoint's when there is one.
+    pub fn resume_into(&mut self, optims: &mut Vec<ModuleOptimizer>, steps: &mut [usize]) -> Result<()> {
+        if let Some((o, st)) = self.resumed_optims.take() {
+            if o.len() != optims.len() || st.len() != steps.len() {
+                return Err(Error::config("train.mode", "the checkpoint's optimizers do not match this training mode"));
+            }
+            *optims = o;
+            steps.copy_from_slice(&st);
+        }
+        Ok(())
+    }
+
+    /// Whether the next unit was done before the checkpoint this run resumed from (then it is skipped).
+    pub fn skip_unit(&mut self) -> bool {
+        if self.cursor < self.resumed_units {
+            self.cursor += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Marks a unit done, and checkpoints when it is time (`boundary`: the end of a module's training).
+    pub fn end_unit(&mut self, optims: &[ModuleOptimizer], steps: &[usize], boundary: bool) -> Result<()> {
+        self.cursor += 1;
+        let every = self.config.output.checkpoint_every;
+        let Some(dir) = self.run_dir.clone() else { return Ok(()) };
+        if every == 0 || !(boundary || self.cursor % every == 0) {
+            return Ok(());
+        }
+        let state = super::checkpoint::State {
+            fingerprint: super::checkpoint::fingerprint(&self.config),
+            units_done: self.cursor,
+            data_epochs: self.data_epochs,
+            steps: steps.to_vec(),
+            optimizers: optims.len(),
+            weights: self.weights.clone(),
+            last_records: self.last_records.clone(),
+            metrics_records: self.metrics.records.len(),
+        };
+        super::checkpoint::save(&dir, &self.network, optims, &state)
     }
 
     /// Passes over the training data begun so far.

@@ -1,0 +1,134 @@
+//! Checkpoints: everything a run needs to continue exactly where it stopped.
+//!
+//! A run is a fixed sequence of *units* — one epoch of one module (sequential, multi-lap) or of all modules
+//! (e2e, parallel, pipelined) — and every mode walks it in the same order. After each unit (every
+//! `output.checkpoint_every` units, and always at the end of a module in the sequential modes) the run
+//! directory's `checkpoint/` holds: the network (`network.bpk`, burnpack: BatchNorm statistics and parameter
+//! ids included, so that optimizer state still matches its parameters), each optimizer's state
+//! (`optim-<i>.bpk`), and `state.json` — units done, passes over the data (which fix the next epoch's order and
+//! augmentation), each optimizer's step count (its LR-schedule position), the τ/Uzawa state, the last record
+//! of each module and how many metrics records the checkpoint covers. There is no other randomness to keep:
+//! initial weights come from the seed, and data order and augmentation from (seed, pass, batch).
+//!
+//! Writing is atomic: everything goes to `checkpoint.tmp/`, each file is synced, then the previous checkpoint
+//! is renamed away and the new one renamed into place; a crash at any moment leaves a complete checkpoint
+//! (`checkpoint/`, or `checkpoint.old/` if it came between the two renames). `--resume` refuses a checkpoint
+//! of another model, split, head, mode or seed.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::Network;
+use crate::report::Record;
+use crate::transport::TransportWeights;
+
+pub const DIR: &str = "checkpoint";
+const NETWORK: &str = "network.bpk";
+const STATE: &str = "state.json";
+
+/// What identifies a run's model and schedule: a checkpoint only resumes a run with the same.
+pub fn fingerprint(config: &Config) -> serde_json::Value {
+    serde_json::json!({
+        "model": config.model, "split": config.split, "head": config.head, "mode": config.train.mode,
+        "seed": config.seed, "dataset": config.data.dataset,
+    })
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct State {
+    pub fingerprint: serde_json::Value,
+    pub units_done: usize,
+    pub data_epochs: u64,
+    pub steps: Vec<usize>,
+    pub optimizers: usize,
+    pub weights: TransportWeights,
+    pub last_records: Vec<Option<Record>>,
+    pub metrics_records: usize,
+}
+
+fn sync_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = File::create(path).map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| Error::io(path, e))
+}
+
+fn sync_dir(dir: &Path) {
+    // Makes the renames durable where the platform allows opening a directory.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Writes a checkpoint of `network`, `optims` and `state` into `run_dir/checkpoint/`, atomically.
+pub fn save(run_dir: &Path, network: &Network, optims: &[ModuleOptimizer], state: &State) -> Result<()> {
+    let tmp = run_dir.join("checkpoint.tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let net = tmp.join(NETWORK);
+    network.valid().save_file(&net).map_err(|e| Error::Weights { path: net.clone(), message: e.to_string() })?;
+    File::open(&net).and_then(|f| f.sync_all()).map_err(|e| Error::io(&net, e))?;
+    for (i, o) in optims.iter().enumerate() {
+        let p = tmp.join(format!("optim-{i}.bpk"));
+        let bytes = o.into_bytes().map_err(|e| Error::Weights { path: p.clone(), message: e.to_string() })?;
+        sync_write(&p, &bytes)?;
+    }
+    sync_write(&tmp.join(STATE), serde_json::to_string_pretty(state).expect("state serialises").as_bytes())?;
+    sync_dir(&tmp);
+    let (current, old) = (run_dir.join(DIR), run_dir.join("checkpoint.old"));
+    let _ = std::fs::remove_dir_all(&old);
+    if current.exists() {
+        std::fs::rename(&current, &old).map_err(|e| Error::io(&current, e))?;
+    }
+    std::fs::rename(&tmp, &current).map_err(|e| Error::io(&tmp, e))?;
+    sync_dir(run_dir);
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// The checkpoint folder of a run: `checkpoint/`, or `checkpoint.old/` when a crash came between renames.
+pub fn find(run_dir: &Path) -> Result<PathBuf> {
+    for name in [DIR, "checkpoint.old"] {
+        let d = run_dir.join(name);
+        if d.join(STATE).exists() {
+            return Ok(d);
+        }
+    }
+    Err(Error::data(run_dir.join(DIR), "no checkpoint to resume from (the run wrote none yet, or this is not a run directory)"))
+}
+
+/// Reads a checkpoint: its state (checked against `config`), the network loaded into `network`, and the
+/// optimizers' states loaded into `optims`.
+pub fn load(dir: &Path, config: &Config, network: Network) -> Result<(State, Network, Vec<ModuleOptimizer>)> {
+    let sp = dir.join(STATE);
+    let text = std::fs::read_to_string(&sp).map_err(|e| Error::io(&sp, e))?;
+    let state: State = serde_json::from_str(&text).map_err(|e| Error::data(&sp, format!("corrupt checkpoint state: {e}")))?;
+    let expected = fingerprint(config);
+    if state.fingerprint != expected {
+        let differs: Vec<String> = ["model", "split", "head", "mode", "seed", "dataset"]
+            .iter()
+            .filter(|k| state.fingerprint.get(**k) != expected.get(**k))
+            .map(|k| format!("{k}: checkpoint {} vs config {}", state.fingerprint[*k], expected[*k]))
+            .collect();
+        return Err(Error::data(&sp, format!("checkpoint of another run: {}", differs.join("; "))));
+    }
+    let np = dir.join(NETWORK);
+    let network = network
+        .try_load_file(&np)
+        .map_err(|e| Error::Weights { path: np.clone(), message: format!("cannot load the checkpoint's network (truncated, or another model): {e}") })?;
+    let mut optims = Vec::with_capacity(state.optimizers);
+    for i in 0..state.optimizers {
+        let p = dir.join(format!("optim-{i}.bpk"));
+        let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+        let o = crate::train::build_optimizer(&config.optim)
+            .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| Error::Weights { path: p.clone(), message: format!("corrupt optimizer state: {e}") })?;
+        optims.push(o);
+    }
+    Ok((state, network, optims))
+}

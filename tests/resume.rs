@@ -1,0 +1,158 @@
+//! A killed run loses nothing: SIGKILL at random moments, then `--resume` until it finishes, gives the
+//! metrics and weights of an uninterrupted run, bit for bit. And bad checkpoints are refused clearly.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use burn::module::Module;
+use rand::{Rng, SeedableRng};
+use trgl::config::Config;
+use trgl::train::Session;
+
+const TRGL: &str = env!("CARGO_BIN_EXE_trgl");
+
+fn config_text(mode: &str, dir: &Path) -> String {
+    format!(
+        r#"seed = 3
+[data]
+dataset = "fashion-mnist-demo"
+train_limit = 384
+test_limit = 128
+batch_size = 32
+test_batch_size = 128
+workers = 1
+[model]
+arch = "resnet8"
+width = 4
+[split]
+modules = 3
+[head]
+pool = 2
+[method]
+tau = 1.0
+schedule = "uzawa"
+uzawa_every = 5
+[train]
+mode = "{mode}"
+epochs = 3
+ne1 = 1
+ne2 = 1
+[optim]
+lr = 0.05
+[lr_schedule]
+kind = "cosine"
+[output]
+dir = "{}"
+timings = false
+progress = false
+checkpoint_every = 1
+"#,
+        dir.display()
+    )
+}
+
+fn write_config(mode: &str, dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.with_extension("toml");
+    std::fs::write(&p, config_text(mode, dir)).unwrap();
+    p
+}
+
+fn weights(config: &Path, run: &Path) -> Vec<Vec<f32>> {
+    let c = Config::from_file(config, &[]).unwrap();
+    let data = trgl::data::open(&c.data).unwrap();
+    let s = Session::new(&c, &data, None).unwrap();
+    let net = s.network.clone().try_load_file(run.join("weights.bpk")).unwrap();
+    common::snapshot(&net)
+}
+
+/// Runs to the end, killing the process after random delays first; returns how many kills landed.
+fn run_with_kills(config: &Path, dir: &Path, rng: &mut impl Rng, kills: usize) -> usize {
+    let mut landed = 0;
+    for attempt in 0.. {
+        let resume = dir.join("checkpoint").exists() || dir.join("checkpoint.old").exists();
+        let mut cmd = Command::new(TRGL);
+        if resume {
+            cmd.args(["train", "--resume"]).arg(dir);
+        } else {
+            cmd.args(["train", "--config"]).arg(config);
+        }
+        let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        if attempt < kills {
+            let wait = Duration::from_millis(rng.random_range(100..1500));
+            let start = Instant::now();
+            while start.elapsed() < wait {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                landed += 1;
+                continue;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(status.success(), "attempt {attempt} failed");
+        if dir.join("summary.json").exists() {
+            return landed;
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn killed_runs_resume_to_the_uninterrupted_result() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let base = common::tmp("resume");
+    for mode in ["sequential", "parallel"] {
+        let reference = base.join(format!("{mode}-ref"));
+        let ref_config = write_config(mode, &reference);
+        assert!(Command::new(TRGL).args(["train", "--config"]).arg(&ref_config).output().unwrap().status.success());
+        let expected_metrics = std::fs::read(reference.join("metrics.jsonl")).unwrap();
+        let expected_weights = weights(&ref_config, &reference);
+        let mut total_kills = 0;
+        for trial in 0..3 {
+            let dir = base.join(format!("{mode}-{trial}"));
+            let config = write_config(mode, &dir);
+            total_kills += run_with_kills(&config, &dir, &mut rng, 3);
+            assert_eq!(std::fs::read(dir.join("metrics.jsonl")).unwrap(), expected_metrics, "{mode}, trial {trial}: metrics differ");
+            assert_eq!(weights(&config, &dir), expected_weights, "{mode}, trial {trial}: weights differ");
+            assert!(!dir.join("checkpoint.tmp").exists() || dir.join("checkpoint").exists());
+        }
+        assert!(total_kills >= 3, "{mode}: only {total_kills} kills landed: the test did not interrupt anything");
+    }
+}
+
+#[test]
+fn truncated_and_foreign_checkpoints_are_refused() {
+    let dir = common::tmp("bad-checkpoint");
+    let config = write_config("parallel", &dir);
+    assert!(Command::new(TRGL).args(["train", "--config"]).arg(&config).output().unwrap().status.success());
+    let resume = |dir: &Path| {
+        let out = Command::new(TRGL).args(["train", "--resume"]).arg(dir).output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Another model: the run directory's config changed under the checkpoint.
+    let c = dir.join("config.toml");
+    let original = std::fs::read_to_string(&c).unwrap();
+    std::fs::write(&c, original.replace("width = 4", "width = 8")).unwrap();
+    let e = resume(&dir);
+    assert!(e.contains("checkpoint of another run") && e.contains("model"), "{e}");
+    std::fs::write(&c, &original).unwrap();
+    // A truncated network file.
+    let net = dir.join("checkpoint/network.bpk");
+    let bytes = std::fs::read(&net).unwrap();
+    std::fs::write(&net, &bytes[..bytes.len() / 2]).unwrap();
+    let e = resume(&dir);
+    assert!(e.contains("network.bpk") && e.contains("cannot load"), "{e}");
+    // No checkpoint at all.
+    let e = resume(&common::tmp("no-checkpoint"));
+    assert!(e.contains("no checkpoint"), "{e}");
+}
