@@ -77,6 +77,25 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Write a finished run's network (stem, modules, every head) as `model.safetensors` with PyTorch's names.
+    Export {
+        /// The run directory.
+        run: PathBuf,
+        /// Output file (default: RUN/model.safetensors).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Classify image files with a run's exported network (run `trgl export` first).
+    Predict {
+        #[arg(long)]
+        run: PathBuf,
+        /// Leave at module K's head (early exit; default: the last module).
+        #[arg(long = "exit", value_name = "K")]
+        exit: Option<usize>,
+        /// JPEG or PNG files.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
     /// Datasets: list, download with checksums, verify.
     Data {
         #[command(subcommand)]
@@ -140,6 +159,27 @@ fn main() -> Result<()> {
                 None => Config::from_toml_str("", "defaults", &set)?,
             };
             info(&config, batch, image_size, channels, classes)?;
+        }
+        Command::Export { run, out } => {
+            let mut config = Config::from_file(&run.join("config.toml"), &[])?;
+            config.output.progress = false;
+            let pre = trgl::train::export::Preprocess::load(&run)?;
+            let plan = plan_from_config(&config, pre.channels, pre.size, pre.classes.len())?;
+            let split = split_from_config(&config, &plan)?;
+            let device = trgl::device::parse_device(&config.device)?;
+            let init = trgl::model::Init { scheme: config.model.init, gain: config.model.init_gain };
+            let weights = run.join(WEIGHTS_FILE);
+            let network = trgl::model::Network::new(&plan, &split, &config.head, &init, &device)
+                .try_load_file(&weights)
+                .with_context(|| format!("{}: cannot load the run's weights", weights.display()))?;
+            let out = out.unwrap_or_else(|| run.join("model.safetensors"));
+            trgl::train::export::export_safetensors(&network, &out)?;
+            println!("wrote {}", out.display());
+        }
+        Command::Predict { run, exit, images } => {
+            for p in trgl::train::export::predict(&run, &images, exit)? {
+                println!("{}\t{}\t{}\t{:.4}", p.path.display(), p.class, p.name, p.probability);
+            }
         }
         Command::Data { command } => cli::data::run(command)?,
         Command::Bench { command } => cli::bench::run(command)?,

@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod end_to_end;
 pub mod eval;
+pub mod export;
 pub mod multilap;
 pub mod optim;
 pub mod parallel;
@@ -113,6 +114,7 @@ fn finish(mut session: Session, config: &Config, dir: Option<&Path>, label: &str
         let w = d.join(WEIGHTS_FILE);
         // `valid()` folds in BatchNorm's lazily applied running-statistics updates before saving.
         burn::module::Module::save_file(burn::module::Module::valid(&session.network), &w).map_err(|e| Error::Weights { path: w.clone(), message: e.to_string() })?;
+        export::Preprocess::of(session.train.set()).save(d)?;
         let p = d.join("summary.json");
         std::fs::write(&p, serde_json::to_string_pretty(&summary).expect("summary serialises")).map_err(|e| Error::io(&p, e))?;
     }
