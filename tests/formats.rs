@@ -400,3 +400,42 @@ fn fuzz_binary_parsers_never_panic() {
         let _ = decode_one(p, &mutate(&mut rng, &jpeg_valid), spec);
     }
 }
+
+// ---------- IDX folders of any prefix: KMNIST, EMNIST ----------
+
+fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut v = vec![0, 0, 8, dims.len() as u8];
+    for d in dims {
+        v.extend(d.to_be_bytes());
+    }
+    v.extend(data);
+    v
+}
+
+#[test]
+fn emnist_split_with_its_mapping_and_transposed_images() {
+    let d = common::tmp("emnist");
+    // Image i has value 10·row + col *as EMNIST stores it*: column-major, so after transposing back,
+    // pixel (row r, col c) holds 10·c + r.
+    let img: Vec<u8> = (0..2).flat_map(|_| (0..4u8).flat_map(|r| (0..3u8).map(move |c| 10 * r + c))).collect();
+    write(&d.join("emnist-letters-train-images-idx3-ubyte"), &idx(&[2, 4, 3], &img));
+    write(&d.join("emnist-letters-train-labels-idx1-ubyte"), &idx(&[2], &[1, 26]));
+    write(&d.join("emnist-letters-t10k-images-idx3-ubyte"), &idx(&[2, 4, 3], &img));
+    write(&d.join("emnist-letters-t10k-labels-idx1-ubyte"), &idx(&[2], &[3, 2]));
+    let mapping: String = (1..=26).map(|i| format!("{i} {} {}\n", 64 + i, 96 + i)).collect();
+    write(&d.join("emnist-letters-mapping.txt"), mapping.as_bytes());
+    let config = DataConfig { dataset: "emnist".into(), dir: Some(d.clone()), ..DataConfig::default() };
+    let s = trgl::data::open(&config).unwrap();
+    assert_eq!((s.train.height, s.train.width), (3, 4));
+    assert_eq!(s.train.classes.len(), 27);
+    assert_eq!((s.train.classes[1].as_str(), s.train.classes[26].as_str()), ("A", "Z"));
+    assert_eq!(s.train.image(0)[2 * 4 + 1], 12, "row 2, column 1 after transposing back");
+    // The same folder as plain `idx`: numbered classes, images as stored.
+    std::fs::remove_file(d.join("emnist-letters-mapping.txt")).unwrap();
+    let plain = trgl::data::open(&DataConfig { dataset: "idx".into(), ..config }).unwrap();
+    assert_eq!((plain.train.height, plain.train.classes[26].as_str()), (4, "26"));
+    // Two sets in one folder are ambiguous.
+    write(&d.join("train-images-idx3-ubyte"), &idx(&[2, 4, 3], &img));
+    let e = err_text(trgl::data::open(&DataConfig { dataset: "idx".into(), dir: Some(d.clone()), ..DataConfig::default() }));
+    assert!(e.contains("several IDX sets"), "{e}");
+}

@@ -43,6 +43,8 @@ pub struct FileCheck {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reader {
     Idx(&'static [&'static str]),
+    /// Any IDX set; `transpose` for EMNIST's column-major images.
+    IdxAny { transpose: bool },
     Cifar10,
     Cifar100(Cifar100Labels),
     Stl10,
@@ -108,10 +110,18 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "idx",
-        about: "any MNIST-like IDX folder (KMNIST, EMNIST digits, …): the four train-/t10k- files, 10 classes",
+        about: "any MNIST-like IDX folder (KMNIST, …): the four *train-/*t10k- files; classes from the labels",
         remote: &[],
         checks: &[],
-        reader: Reader::Idx(&DIGIT_CLASSES),
+        reader: Reader::IdxAny { transpose: false },
+        cache_decoded: false,
+    },
+    DatasetInfo {
+        name: "emnist",
+        about: "an EMNIST split's folder (emnist-<split>-*-idx?-ubyte[.gz], mapping.txt): images transposed back",
+        remote: &[],
+        checks: &[],
+        reader: Reader::IdxAny { transpose: true },
         cache_decoded: false,
     },
     DatasetInfo {
@@ -254,6 +264,7 @@ pub fn read(info: &DatasetInfo, dir: &Path, channels: usize, resize: Option<usiz
     }
     match info.reader {
         Reader::Idx(classes) => load_idx_dir(info.name, dir, classes),
+        Reader::IdxAny { transpose } => super::dataset::load_idx_any(info.name, dir, transpose),
         Reader::Cifar10 => load_cifar10(dir),
         Reader::Cifar100(labels) => load_cifar100(dir, labels),
         Reader::Stl10 => load_stl10(dir),

@@ -127,6 +127,71 @@ pub fn load_idx_dir(name: &str, dir: &Path, classes: &[&str]) -> Result<Splits> 
     })
 }
 
+/// Any MNIST-like IDX folder: the one `<prefix>train-images-idx3-ubyte` / `<prefix>t10k-…` set in `dir`
+/// (KMNIST's plain names, EMNIST's `emnist-<split>-` prefix), raw or gzipped. Classes are numbered from the
+/// labels, or named by `<prefix>mapping.txt` (EMNIST: `label ascii-code` lines). `transpose` undoes EMNIST's
+/// column-major image storage.
+pub fn load_idx_any(name: &str, dir: &Path, transpose: bool) -> Result<Splits> {
+    let suffix = "train-images-idx3-ubyte";
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut prefixes: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.strip_suffix(".gz").unwrap_or(&n).strip_suffix(suffix).map(String::from)
+        })
+        .collect();
+    prefixes.sort();
+    prefixes.dedup();
+    let prefix = match prefixes.as_slice() {
+        [p] => p.clone(),
+        [] => return Err(Error::data(dir, format!("no *{suffix}[.gz] file: {name} needs the four IDX files"))),
+        many => return Err(Error::data(dir, format!("several IDX sets ({}): point data.dir at a folder holding one", many.iter().map(|p| format!("{p}{suffix}")).collect::<Vec<_>>().join(", ")))),
+    };
+    let find = |stem: &str| -> Result<std::path::PathBuf> {
+        let stem = format!("{prefix}{stem}");
+        [format!("{stem}.gz"), stem.clone()].into_iter().map(|c| dir.join(c)).find(|p| p.exists()).ok_or_else(|| Error::data(dir.join(format!("{stem}.gz")), format!("missing: {name} needs this file")))
+    };
+    let read = |img: &str, lab: &str| -> Result<(IdxArray, IdxArray, std::path::PathBuf, std::path::PathBuf)> {
+        let (ip, lp) = (find(img)?, find(lab)?);
+        Ok((read_idx_file(&ip)?, read_idx_file(&lp)?, ip, lp))
+    };
+    let (train, test) = (read("train-images-idx3-ubyte", "train-labels-idx1-ubyte")?, read("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?);
+    let max_label = train.1.data.iter().chain(&test.1.data).copied().max().unwrap_or(0) as usize;
+    let mapping = dir.join(format!("{prefix}mapping.txt"));
+    let classes: Vec<String> = match std::fs::read_to_string(&mapping) {
+        Ok(text) => {
+            let mut names = vec![String::new(); max_label + 1];
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                let mut f = line.split_whitespace();
+                let parsed = (f.next().and_then(|l| l.parse::<usize>().ok()), f.next().and_then(|c| c.parse::<u32>().ok()).and_then(char::from_u32));
+                let (Some(label), Some(ch)) = parsed else {
+                    return Err(Error::data(&mapping, format!("line {}: expected `<label> <ascii code>`", i + 1)));
+                };
+                if label >= names.len() {
+                    names.resize(label + 1, String::new());
+                }
+                names[label] = ch.to_string();
+            }
+            names.iter().enumerate().map(|(i, n)| if n.is_empty() { i.to_string() } else { n.clone() }).collect()
+        }
+        Err(_) => (0..=max_label).map(|i| i.to_string()).collect(),
+    };
+    let set = |(img, lab, ip, lp): (IdxArray, IdxArray, std::path::PathBuf, std::path::PathBuf)| -> Result<ImageSet> {
+        let mut s = ImageSet::from_idx(img, lab, classes.clone(), &ip, &lp)?;
+        if transpose {
+            let (h, w) = (s.height, s.width);
+            for img in s.pixels.chunks_exact_mut(h * w) {
+                let t: Vec<u8> = (0..h * w).map(|i| img[(i % h) * w + i / h]).collect();
+                img.copy_from_slice(&t);
+            }
+            (s.height, s.width) = (w, h);
+        }
+        Ok(s)
+    };
+    Ok(Splits { name: name.to_string(), train: set(train)?, test: set(test)? })
+}
+
 /// The demo subset of Fashion-MNIST compiled into the binary (see data/fashion-mnist-demo/COPYRIGHT).
 pub fn embedded_fashion_mnist() -> Splits {
     const DIR: &str = "fashion-mnist-demo (embedded)";
