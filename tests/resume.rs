@@ -69,8 +69,9 @@ fn weights(config: &Path, run: &Path) -> Vec<Vec<f32>> {
     common::snapshot(&net)
 }
 
-/// Runs to the end, killing the process after random delays first; returns how many kills landed.
-fn run_with_kills(config: &Path, dir: &Path, rng: &mut impl Rng, kills: usize) -> usize {
+/// Runs to the end, killing the process after random delays (within `span`, what an uninterrupted run takes)
+/// first; returns how many kills landed.
+fn run_with_kills(config: &Path, dir: &Path, rng: &mut impl Rng, kills: usize, span: Duration) -> usize {
     let mut landed = 0;
     for attempt in 0.. {
         let resume = dir.join("checkpoint").exists() || dir.join("checkpoint.old").exists();
@@ -82,7 +83,8 @@ fn run_with_kills(config: &Path, dir: &Path, rng: &mut impl Rng, kills: usize) -
         }
         let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
         if attempt < kills {
-            let wait = Duration::from_millis(rng.random_range(100..1500));
+            // Anywhere from start-up to most of a whole run: the machine's speed sets the scale.
+            let wait = span.mul_f64(rng.random_range(0.05..0.8));
             let start = Instant::now();
             while start.elapsed() < wait {
                 if child.try_wait().unwrap().is_some() {
@@ -113,14 +115,16 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
     for mode in ["sequential", "parallel"] {
         let reference = base.join(format!("{mode}-ref"));
         let ref_config = write_config(mode, &reference);
+        let started = Instant::now();
         assert!(Command::new(TRGL).args(["train", "--config"]).arg(&ref_config).output().unwrap().status.success());
+        let span = started.elapsed();
         let expected_metrics = std::fs::read(reference.join("metrics.jsonl")).unwrap();
         let expected_weights = weights(&ref_config, &reference);
         let mut total_kills = 0;
         for trial in 0..3 {
             let dir = base.join(format!("{mode}-{trial}"));
             let config = write_config(mode, &dir);
-            total_kills += run_with_kills(&config, &dir, &mut rng, 3);
+            total_kills += run_with_kills(&config, &dir, &mut rng, 3, span);
             assert_eq!(std::fs::read(dir.join("metrics.jsonl")).unwrap(), expected_metrics, "{mode}, trial {trial}: metrics differ");
             assert_eq!(weights(&config, &dir), expected_weights, "{mode}, trial {trial}: weights differ");
             assert!(!dir.join("checkpoint.tmp").exists() || dir.join("checkpoint").exists());
