@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use trgl::config::Config;
 use trgl::model::split::module_activation_floats;
 use trgl::report::{RunSummary, side_by_side};
-use trgl::train::session::{Session, infopro_balanced, plan_from_config, split_from_config};
+use trgl::train::session::{Session, infopro_balanced, network_from_config};
 use trgl::train::{self, WEIGHTS_FILE};
 
 mod cli;
@@ -164,12 +164,9 @@ fn main() -> Result<()> {
             let mut config = Config::from_file(&run.join("config.toml"), &[])?;
             config.output.progress = false;
             let pre = trgl::train::export::Preprocess::load(&run)?;
-            let plan = plan_from_config(&config, pre.channels, pre.size, pre.classes.len())?;
-            let split = split_from_config(&config, &plan)?;
-            let device = trgl::device::parse_device(&config.device)?;
-            let init = trgl::model::Init { scheme: config.model.init, gain: config.model.init_gain };
+            let (_, _, network) = network_from_config(&config, pre.channels, pre.size, pre.classes.len())?;
             let weights = run.join(WEIGHTS_FILE);
-            let network = trgl::model::Network::new(&plan, &split, &config.head, &init, &device)
+            let network = network
                 .try_load_file(&weights)
                 .with_context(|| format!("{}: cannot load the run's weights", weights.display()))?;
             let out = out.unwrap_or_else(|| run.join("model.safetensors"));
@@ -209,11 +206,7 @@ fn eval(run: &Path, set: &[String]) -> Result<()> {
 }
 
 fn info(config: &Config, batch: usize, image_size: usize, channels: usize, classes: usize) -> Result<()> {
-    let plan = plan_from_config(config, channels, image_size, classes)?;
-    let split = split_from_config(config, &plan)?;
-    let device = trgl::device::parse_device(&config.device)?;
-    let init = trgl::model::Init { scheme: config.model.init, gain: config.model.init_gain };
-    let network = trgl::model::Network::new(&plan, &split, &config.head, &init, &device);
+    let (plan, split, network) = network_from_config(config, channels, image_size, classes)?;
     println!(
         "{} on {}×{}×{}, {} classes, K = {} ({:?} split), {} heads, batch {batch}",
         plan.name, channels, image_size, image_size, classes, split.len(), config.split.method, serde_json::to_string(&config.head.kind)?.trim_matches('"')

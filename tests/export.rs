@@ -7,9 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use burn::module::Module;
-use burn::prelude::*;
 use trgl::config::Config;
-use trgl::train::session::{plan_from_config, split_from_config};
+use trgl::train::session::network_from_config;
 
 const TRGL: &str = env!("CARGO_BIN_EXE_trgl");
 
@@ -59,9 +58,7 @@ fn export_import_and_predict() {
 
     // Importing gives back exactly the trained values.
     let config = Config::from_file(&dir.join("config.toml"), &[]).unwrap();
-    let plan = plan_from_config(&config, 1, 28, 10).unwrap();
-    let split = split_from_config(&config, &plan).unwrap();
-    let fresh = || trgl::model::Network::new(&plan, &split, &config.head, &Default::default(), &Device::flex());
+    let fresh = || network_from_config(&config, 1, 28, 10).unwrap().2;
     let trained = fresh().try_load_file(dir.join("weights.bpk")).unwrap();
     let imported = trgl::train::export::import_safetensors(fresh(), &model).unwrap();
     assert_eq!(common::snapshot(&trained), common::snapshot(&imported));

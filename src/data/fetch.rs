@@ -2,7 +2,7 @@
 //! verification, and verifies a folder against the published checksums.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
@@ -13,14 +13,9 @@ use crate::error::{Error, Result};
 /// md5 of a file's bytes, or of its decompressed content when `decompress` and it is gzipped.
 pub fn md5_of(path: &Path, decompress: bool) -> Result<String> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader: Box<dyn Read> = Box::new(std::io::BufReader::new(file));
-    if decompress {
-        let mut magic = [0u8; 2];
-        let n = File::open(path).and_then(|mut f| f.read(&mut magic)).map_err(|e| Error::io(path, e))?;
-        if n == 2 && magic == [0x1f, 0x8b] {
-            reader = Box::new(flate2::read::MultiGzDecoder::new(reader));
-        }
-    }
+    let mut buffered = std::io::BufReader::new(file);
+    let gzipped = decompress && buffered.fill_buf().map_err(|e| Error::io(path, e))?.starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn Read> = if gzipped { Box::new(flate2::read::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
     let mut hasher = Md5::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {

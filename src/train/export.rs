@@ -81,12 +81,9 @@ pub fn predict(run_dir: &Path, images: &[std::path::PathBuf], exit: Option<usize
     use burn::prelude::*;
     let config = crate::config::Config::from_file(&run_dir.join("config.toml"), &[])?;
     let pre = Preprocess::load(run_dir)?;
-    let plan = super::session::plan_from_config(&config, pre.channels, pre.size, pre.classes.len())?;
-    let split = super::session::split_from_config(&config, &plan)?;
-    let device = crate::device::parse_device(&config.device)?;
-    let init = crate::model::Init { scheme: config.model.init, gain: config.model.init_gain };
-    let network = Network::new(&plan, &split, &config.head, &init, &device);
+    let (_, split, network) = super::session::network_from_config(&config, pre.channels, pre.size, pre.classes.len())?;
     let network = import_safetensors(network, &run_dir.join("model.safetensors"))?;
+    let device = crate::device::parse_device(&config.device)?;
     let k = split.len();
     let exit = exit.unwrap_or(k);
     if exit == 0 || exit > k {

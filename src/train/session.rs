@@ -47,6 +47,18 @@ pub fn split_from_config(config: &Config, plan: &ArchPlan) -> Result<Split> {
     }
 }
 
+/// The plan, split and network (freshly initialised, not seeded) that `config` describes for images of
+/// `in_channels`×`image_size`² and `classes` classes, on the config's device without autodiff: what
+/// inspection, export and prediction start from.
+pub fn network_from_config(config: &Config, in_channels: usize, image_size: usize, classes: usize) -> Result<(ArchPlan, Split, Network)> {
+    let plan = plan_from_config(config, in_channels, image_size, classes)?;
+    let split = split_from_config(config, &plan)?;
+    let device = parse_device(&config.device)?;
+    let init = Init { scheme: config.model.init, gain: config.model.init_gain };
+    let network = Network::new(&plan, &split, &config.head, &init, &device);
+    Ok((plan, split, network))
+}
+
 /// InfoPro*'s memory-balanced cut table, where one exists.
 pub fn infopro_balanced(plan: &ArchPlan, k: usize) -> Option<Vec<[usize; 2]>> {
     infopro_balanced_cuts(plan.name.trim_start_matches("resnet").parse().ok()?, k)
