@@ -1,0 +1,631 @@
+//! 2-D convolution on NCHW data as one im2col + GEMM per image, with both gradients computed the
+//! same way (added for trgl; see `patches/README.md` in trgl).
+//!
+//! For image `b` and group `g`, `col[(ci, ki, kj), (y, x)] = x[b, g·cg + ci, y·sh − ph + ki·dh, x·sw − pw + kj·dw]`
+//! (0 outside the image) is a `[K, P]` matrix with `K = cg·kh·kw`, `P = oh·ow`, and the weight of the group
+//! is a `[og, K]` matrix as stored (`[O, cg, kh, kw]` row-major). Then
+//!
+//! - forward:         `y_b,g [og, P] = W_g · col`
+//! - input gradient:  `dcol [K, P] = W_gᵀ · dy_b,g`, then `dx_b` = col2im(`dcol`), the adjoint of im2col
+//! - weight gradient: `dW_g [og, K] = Σ_b dy_b,g · colᵀ`
+//!
+//! Why not the generic paths: burn-flex's forward builds im2col tiles in NHWC after a single-threaded
+//! layout copy; burn's default input gradient is a transposed convolution that scatters, and its default
+//! weight gradient is a convolution whose "kernel" is the whole output gradient (a GEMM with N = kh·kw).
+//! Here every product is a well-shaped GEMM on rows copied straight from NCHW, images run in parallel,
+//! and the weight gradient's partial sums are added in a fixed order (deterministic for a given number
+//! of threads).
+
+use alloc::vec;
+use alloc::vec::Vec;
+use burn_backend::DType;
+use burn_backend::ops::ConvOptions;
+use burn_std::{Bytes, Shape, bf16, f16};
+use num_traits::{One, Zero};
+
+use crate::{FlexTensor, Layout};
+
+/// Element types the GEMM kernels take natively; bf16 goes through f32.
+pub(crate) trait GemmElement:
+    burn_backend::Element + bytemuck::Pod + Copy + Zero + One + core::ops::AddAssign + Send + Sync + 'static
+{
+    const DTYPE: DType;
+}
+impl GemmElement for f32 {
+    const DTYPE: DType = DType::F32;
+}
+impl GemmElement for f64 {
+    const DTYPE: DType = DType::F64;
+}
+impl GemmElement for f16 {
+    const DTYPE: DType = DType::F16;
+}
+
+/// Sizes of one convolution, from the input's and weight's shapes and the options.
+#[derive(Clone, Copy, Debug)]
+struct Geometry {
+    batch: usize,
+    channels: usize,
+    h: usize,
+    w: usize,
+    out_channels: usize,
+    kh: usize,
+    kw: usize,
+    oh: usize,
+    ow: usize,
+    stride: [usize; 2],
+    pad: [usize; 2],
+    dilation: [usize; 2],
+    groups: usize,
+}
+
+impl Geometry {
+    fn new(x: &[usize], weight: &[usize], out: [usize; 2], options: &ConvOptions<2>) -> Self {
+        Self {
+            batch: x[0],
+            channels: x[1],
+            h: x[2],
+            w: x[3],
+            out_channels: weight[0],
+            kh: weight[2],
+            kw: weight[3],
+            oh: out[0],
+            ow: out[1],
+            stride: options.stride,
+            pad: options.padding_begin(),
+            dilation: options.dilation,
+            groups: options.groups,
+        }
+    }
+
+    /// Output size of the forward pass (padding may differ at the two ends).
+    fn output_size(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> [usize; 2] {
+        core::array::from_fn(|i| {
+            let (begin, end) = options.padding[i];
+            let span = options.dilation[i] * (weight[2 + i] - 1) + 1;
+            let padded = x[2 + i] + begin + end;
+            assert!(
+                padded >= span,
+                "conv2d: kernel extent {span} exceeds the padded input size {padded}"
+            );
+            (padded - span) / options.stride[i] + 1
+        })
+    }
+
+    fn group_in(&self) -> usize {
+        self.channels / self.groups
+    }
+    fn group_out(&self) -> usize {
+        self.out_channels / self.groups
+    }
+    /// Rows of the im2col matrix of one group.
+    fn k(&self) -> usize {
+        self.group_in() * self.kh * self.kw
+    }
+    fn positions(&self) -> usize {
+        self.oh * self.ow
+    }
+    fn image_in(&self) -> usize {
+        self.channels * self.h * self.w
+    }
+    fn image_out(&self) -> usize {
+        self.out_channels * self.positions()
+    }
+
+    /// For stride 1: the output columns `[x0, x1)` that kernel column `kj` reads inside the image, and
+    /// the input column of `x0`.
+    fn valid_columns(&self, kj: usize) -> (usize, usize, usize) {
+        let shift = kj * self.dilation[1];
+        let x0 = self.pad[1].saturating_sub(shift).min(self.ow);
+        let x1 = (self.w + self.pad[1]).saturating_sub(shift).min(self.ow).max(x0);
+        if x0 == x1 {
+            return (x0, x0, 0);
+        }
+        (x0, x1, x0 + shift - self.pad[1])
+    }
+
+    /// The input column read by output column `x` at kernel column `kj`, if inside the image.
+    fn input_column(&self, x: usize, kj: usize) -> Option<usize> {
+        (x * self.stride[1] + kj * self.dilation[1])
+            .checked_sub(self.pad[1])
+            .filter(|&ix| ix < self.w)
+    }
+
+    /// Stride 1 and an output as large as the input ("same" padding): then a kernel offset is one
+    /// constant shift of the flattened plane, and im2col/col2im work on whole planes instead of rows.
+    fn same_size(&self) -> bool {
+        self.stride == [1, 1] && self.oh == self.h && self.ow == self.w
+    }
+
+    /// For [`Self::same_size`]: the shift of kernel position `(ki, kj)` and the rows `[ya, yb)` and
+    /// columns `[xa, xb)` of the output that read inside the image (`ya == yb` when none do).
+    fn plane_shift(&self, ki: usize, kj: usize) -> (isize, [usize; 4]) {
+        let dy = (ki * self.dilation[0]) as isize - self.pad[0] as isize;
+        let dx = (kj * self.dilation[1]) as isize - self.pad[1] as isize;
+        let clamp = |v: isize, n: usize| v.clamp(0, n as isize) as usize;
+        let (ya, yb) = (clamp(-dy, self.h), clamp(self.h as isize - dy, self.h));
+        let (xa, xb) = (clamp(-dx, self.w), clamp(self.w as isize - dx, self.w));
+        let empty = ya >= yb || xa >= xb;
+        (dy * self.w as isize + dx, if empty { [0, 0, 0, 0] } else { [ya, yb, xa, xb] })
+    }
+
+    /// The input row read by output row `y` at kernel row `ki`, if inside the image.
+    fn input_row(&self, y: usize, ki: usize) -> Option<usize> {
+        (y * self.stride[0] + ki * self.dilation[0])
+            .checked_sub(self.pad[0])
+            .filter(|&iy| iy < self.h)
+    }
+}
+
+/// Fills `col` (`[K, P]`) from the channels of one group of one image (`x`: `[cg, h, w]`).
+fn im2col<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
+    if geo.same_size() {
+        return im2col_same_size(geo, x, col);
+    }
+    let (p, plane) = (geo.positions(), geo.h * geo.w);
+    let mut row = 0;
+    for ci in 0..geo.group_in() {
+        let src = &x[ci * plane..(ci + 1) * plane];
+        for ki in 0..geo.kh {
+            for kj in 0..geo.kw {
+                let dst = &mut col[row * p..(row + 1) * p];
+                row += 1;
+                for y in 0..geo.oh {
+                    let out = &mut dst[y * geo.ow..(y + 1) * geo.ow];
+                    let Some(iy) = geo.input_row(y, ki) else {
+                        out.fill(T::zero());
+                        continue;
+                    };
+                    let src_row = &src[iy * geo.w..(iy + 1) * geo.w];
+                    if geo.stride[1] == 1 {
+                        let (x0, x1, first) = geo.valid_columns(kj);
+                        out[..x0].fill(T::zero());
+                        out[x0..x1].copy_from_slice(&src_row[first..first + (x1 - x0)]);
+                        out[x1..].fill(T::zero());
+                    } else {
+                        for (x, o) in out.iter_mut().enumerate() {
+                            *o = geo.input_column(x, kj).map_or(T::zero(), |ix| src_row[ix]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`im2col`] for [`Geometry::same_size`]: one copy per kernel position and channel (rows of a few
+/// elements made one call each to memcpy/memset, which cost more than the GEMM at 8×8 planes), then
+/// the columns that wrapped around a row edge are zeroed.
+fn im2col_same_size<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
+    let (w, plane) = (geo.w, geo.h * geo.w);
+    let mut row = 0;
+    for ci in 0..geo.group_in() {
+        let src = &x[ci * plane..(ci + 1) * plane];
+        for ki in 0..geo.kh {
+            for kj in 0..geo.kw {
+                let dst = &mut col[row * plane..(row + 1) * plane];
+                row += 1;
+                let (shift, [ya, yb, xa, xb]) = geo.plane_shift(ki, kj);
+                if ya == yb {
+                    dst.fill(T::zero());
+                    continue;
+                }
+                let (start, end) = (ya * w + xa, (yb - 1) * w + xb);
+                let from = (start as isize + shift) as usize;
+                dst[..start].fill(T::zero());
+                dst[start..end].copy_from_slice(&src[from..from + (end - start)]);
+                dst[end..].fill(T::zero());
+                for y in ya..yb {
+                    dst[y * w..y * w + xa].fill(T::zero());
+                    dst[y * w + xb..(y + 1) * w].fill(T::zero());
+                }
+            }
+        }
+    }
+}
+
+/// [`col2im`] for [`Geometry::same_size`]: the wrapped columns of `col` are zeroed (it is scratch),
+/// then each kernel position adds one contiguous range.
+fn col2im_same_size<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {
+    let (w, plane) = (geo.w, geo.h * geo.w);
+    let mut row = 0;
+    for ci in 0..geo.group_in() {
+        let dst = &mut dx[ci * plane..(ci + 1) * plane];
+        for ki in 0..geo.kh {
+            for kj in 0..geo.kw {
+                let src = &mut col[row * plane..(row + 1) * plane];
+                row += 1;
+                let (shift, [ya, yb, xa, xb]) = geo.plane_shift(ki, kj);
+                if ya == yb {
+                    continue;
+                }
+                for y in ya..yb {
+                    src[y * w..y * w + xa].fill(T::zero());
+                    src[y * w + xb..(y + 1) * w].fill(T::zero());
+                }
+                let (start, end) = (ya * w + xa, (yb - 1) * w + xb);
+                let to = (start as isize + shift) as usize;
+                for (d, &s) in dst[to..to + (end - start)].iter_mut().zip(&src[start..end]) {
+                    *d += s;
+                }
+            }
+        }
+    }
+}
+
+/// Adds `col` (`[K, P]`) back onto the channels of one group of one image (`dx`: `[cg, h, w]`): the
+/// adjoint of [`im2col`].
+fn col2im<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {
+    if geo.same_size() {
+        return col2im_same_size(geo, col, dx);
+    }
+    let (p, plane) = (geo.positions(), geo.h * geo.w);
+    let mut row = 0;
+    for ci in 0..geo.group_in() {
+        let dst = &mut dx[ci * plane..(ci + 1) * plane];
+        for ki in 0..geo.kh {
+            for kj in 0..geo.kw {
+                let src = &col[row * p..(row + 1) * p];
+                row += 1;
+                for y in 0..geo.oh {
+                    let Some(iy) = geo.input_row(y, ki) else { continue };
+                    let dst_row = &mut dst[iy * geo.w..(iy + 1) * geo.w];
+                    let src_row = &src[y * geo.ow..(y + 1) * geo.ow];
+                    if geo.stride[1] == 1 {
+                        let (x0, x1, first) = geo.valid_columns(kj);
+                        for (d, &s) in dst_row[first..first + (x1 - x0)].iter_mut().zip(&src_row[x0..x1]) {
+                            *d += s;
+                        }
+                    } else {
+                        for (x, &s) in src_row.iter().enumerate() {
+                            if let Some(ix) = geo.input_column(x, kj) {
+                                dst_row[ix] += s;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A row-major matrix view for [`gemm`]: pointer, row stride, column stride.
+#[derive(Clone, Copy)]
+struct Mat<T> {
+    ptr: *const T,
+    rs: usize,
+    cs: usize,
+}
+
+impl<T> Mat<T> {
+    fn rows(ptr: *const T, cols: usize) -> Self {
+        Self { ptr, rs: cols, cs: 1 }
+    }
+    /// The transpose of a row-major `[rows, cols]` matrix.
+    fn transposed(ptr: *const T, cols: usize) -> Self {
+        Self { ptr, rs: 1, cs: cols }
+    }
+}
+
+/// `dst [m, n] (row-major) = (accumulate ? dst : 0) + lhs [m, k] · rhs [k, n]`.
+///
+/// # Safety
+/// The views must cover `m × k` and `k × n` elements and `dst` `m × n`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm<T: GemmElement>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut T,
+    accumulate: bool,
+    lhs: Mat<T>,
+    rhs: Mat<T>,
+    parallel: bool,
+) {
+    let parallelism = if parallel {
+        #[cfg(feature = "rayon")]
+        {
+            gemm::Parallelism::Rayon(0)
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            gemm::Parallelism::None
+        }
+    } else {
+        gemm::Parallelism::None
+    };
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            n as isize,
+            accumulate,
+            lhs.ptr,
+            lhs.cs as isize,
+            lhs.rs as isize,
+            rhs.ptr,
+            rhs.cs as isize,
+            rhs.rs as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
+}
+
+/// `dst [cols, rows] = srcᵀ` for a row-major `src [rows, cols]`, in cache-sized blocks.
+fn transpose<T: Copy>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
+    const BLOCK: usize = 32;
+    for r0 in (0..rows).step_by(BLOCK) {
+        for c0 in (0..cols).step_by(BLOCK) {
+            for r in r0..(r0 + BLOCK).min(rows) {
+                for c in c0..(c0 + BLOCK).min(cols) {
+                    dst[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+}
+
+fn threads() -> usize {
+    #[cfg(feature = "rayon")]
+    {
+        rayon::current_num_threads().max(1)
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        1
+    }
+}
+
+/// Builds a `[batch, chunk_len]` buffer by running `f(image, chunk, scratch, parallel_gemm)` on every
+/// image's chunk, zero-filled just before (each thread writes its own pages: reading a fresh zeroed
+/// allocation first maps the shared zero page, and the copy-on-write that follows costs a TLB shootdown
+/// across cores — the largest cost of the input gradient before this). Images run in parallel when
+/// there are enough of them, otherwise one after the other with the GEMMs themselves parallel.
+fn per_image<T: GemmElement>(
+    batch: usize,
+    chunk_len: usize,
+    scratch_len: usize,
+    f: impl Fn(usize, &mut [T], &mut [T], bool) + Send + Sync,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(batch * chunk_len);
+    if chunk_len == 0 || batch == 0 {
+        out.resize(batch * chunk_len, T::zero());
+        return out;
+    }
+    let run = |b: usize, chunk: &mut [core::mem::MaybeUninit<T>], scratch: &mut [T], parallel: bool| {
+        chunk.iter_mut().for_each(|e| {
+            e.write(T::zero());
+        });
+        // Safety: every element of the chunk was just initialised.
+        let chunk = unsafe { &mut *(chunk as *mut [core::mem::MaybeUninit<T>] as *mut [T]) };
+        f(b, chunk, scratch, parallel)
+    };
+    let spare = &mut out.spare_capacity_mut()[..batch * chunk_len];
+    #[cfg(feature = "rayon")]
+    if batch >= threads() && threads() > 1 {
+        use rayon::prelude::*;
+        spare.par_chunks_mut(chunk_len).enumerate().for_each_init(
+            || vec![T::zero(); scratch_len],
+            |scratch, (b, chunk)| run(b, chunk, scratch, false),
+        );
+        // Safety: all `batch * chunk_len` elements were initialised above.
+        unsafe { out.set_len(batch * chunk_len) };
+        return out;
+    }
+    let mut scratch = vec![T::zero(); scratch_len];
+    for (b, chunk) in spare.chunks_mut(chunk_len).enumerate() {
+        run(b, chunk, &mut scratch, threads() > 1);
+    }
+    // Safety: all `batch * chunk_len` elements were initialised above.
+    unsafe { out.set_len(batch * chunk_len) };
+    out
+}
+
+fn contiguous<T: GemmElement>(t: &FlexTensor) -> FlexTensor {
+    let t = t.to_contiguous();
+    assert_eq!(t.dtype(), T::DTYPE, "conv2d: operands of different dtypes");
+    t
+}
+
+fn forward_typed<T: GemmElement>(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    let (x, weight) = (contiguous::<T>(&x), contiguous::<T>(&weight));
+    let (xs, ws) = (x.layout().shape().to_vec(), weight.layout().shape().to_vec());
+    let geo = Geometry::new(&xs, &ws, Geometry::output_size(&xs, &ws, options), options);
+    let (xd, wd): (&[T], &[T]) = (x.storage(), weight.storage());
+    let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
+    let mut out = per_image(geo.batch, geo.image_out(), k * p, |b, y: &mut [T], col: &mut [T], parallel| {
+        let image = &xd[b * geo.image_in()..(b + 1) * geo.image_in()];
+        for g in 0..geo.groups {
+            im2col(&geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], col);
+            let dst = y[g * og * p..(g + 1) * og * p].as_mut_ptr();
+            // Safety: W_g is [og, K], col [K, P], dst [og, P], all inside their buffers.
+            unsafe {
+                gemm(og, p, k, dst, false, Mat::rows(wd[g * og * k..].as_ptr(), k), Mat::rows(col.as_ptr(), p), parallel)
+            };
+        }
+    });
+    if let Some(bias) = bias {
+        let bias = contiguous::<T>(&bias);
+        let bd: &[T] = bias.storage();
+        for image in out.chunks_mut(geo.image_out()) {
+            for (plane, &v) in image.chunks_mut(p).zip(bd) {
+                plane.iter_mut().for_each(|e| *e += v);
+            }
+        }
+    }
+    let shape = Shape::from(vec![geo.batch, geo.out_channels, geo.oh, geo.ow]);
+    FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(shape), T::DTYPE)
+}
+
+fn x_backward_typed<T: GemmElement>(
+    x_shape: &[usize],
+    weight: FlexTensor,
+    output_grad: FlexTensor,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    let (weight, dy) = (contiguous::<T>(&weight), contiguous::<T>(&output_grad));
+    let ws = weight.layout().shape().to_vec();
+    let ys = dy.layout().shape().to_vec();
+    let geo = Geometry::new(x_shape, &ws, [ys[2], ys[3]], options);
+    let (wd, dyd): (&[T], &[T]) = (weight.storage(), dy.storage());
+    let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
+    let plane = geo.h * geo.w;
+    let dx = per_image(geo.batch, geo.image_in(), k * p, |b, dx_b: &mut [T], dcol: &mut [T], parallel| {
+        let dy_b = &dyd[b * geo.image_out()..(b + 1) * geo.image_out()];
+        for g in 0..geo.groups {
+            // Safety: W_gᵀ is [K, og], dy_b,g [og, P], dcol [K, P].
+            unsafe {
+                gemm(
+                    k,
+                    p,
+                    og,
+                    dcol.as_mut_ptr(),
+                    false,
+                    Mat::transposed(wd[g * og * k..].as_ptr(), k),
+                    Mat::rows(dy_b[g * og * p..].as_ptr(), p),
+                    parallel,
+                )
+            };
+            col2im(&geo, dcol, &mut dx_b[g * cg * plane..(g + 1) * cg * plane]);
+        }
+    });
+    let shape = Shape::from(x_shape.to_vec());
+    FlexTensor::new(Bytes::from_elems(dx), Layout::contiguous(shape), T::DTYPE)
+}
+
+fn weight_backward_typed<T: GemmElement>(
+    x: FlexTensor,
+    weight_shape: &[usize],
+    output_grad: FlexTensor,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    let (x, dy) = (contiguous::<T>(&x), contiguous::<T>(&output_grad));
+    let xs = x.layout().shape().to_vec();
+    let ys = dy.layout().shape().to_vec();
+    let geo = Geometry::new(&xs, weight_shape, [ys[2], ys[3]], options);
+    let (xd, dyd): (&[T], &[T]) = (x.storage(), dy.storage());
+    let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
+    let w_len = geo.out_channels * k;
+    // Per group, dW_gᵀ [K, og] = col [K, P] · dy_b,gᵀ [P, og]: with both factors row-major the GEMM runs
+    // 3–5× faster than dy · colᵀ with a strided right-hand side (measured with gemm 0.19's AVX-512
+    // kernels at 16 channels); dyᵀ is small (og × P) and transposed here, dW once at the end.
+    // One partial sum per contiguous range of images, added in range order: the same result whatever
+    // the scheduling, for a given number of threads.
+    let ranges = geo.batch.min(threads()).max(1);
+    let parallel_gemm = geo.batch < threads();
+    let partial = |r: usize| {
+        let (start, end) = (r * geo.batch / ranges, (r + 1) * geo.batch / ranges);
+        let mut dwt = vec![T::zero(); w_len];
+        let mut col = vec![T::zero(); k * p];
+        let mut dyt = vec![T::zero(); p * og];
+        for b in start..end {
+            let image = &xd[b * geo.image_in()..(b + 1) * geo.image_in()];
+            let dy_b = &dyd[b * geo.image_out()..(b + 1) * geo.image_out()];
+            for g in 0..geo.groups {
+                im2col(&geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], &mut col);
+                transpose(&dy_b[g * og * p..(g + 1) * og * p], og, p, &mut dyt);
+                // Safety: col is [K, P], dyᵀ [P, og], dW_gᵀ [K, og].
+                unsafe {
+                    gemm(
+                        k,
+                        og,
+                        p,
+                        dwt[g * og * k..].as_mut_ptr(),
+                        b > start,
+                        Mat::rows(col.as_ptr(), p),
+                        Mat::rows(dyt.as_ptr(), og),
+                        parallel_gemm,
+                    )
+                };
+            }
+        }
+        dwt
+    };
+    #[cfg(feature = "rayon")]
+    let partials: Vec<Vec<T>> = {
+        use rayon::prelude::*;
+        (0..ranges).into_par_iter().map(partial).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let partials: Vec<Vec<T>> = (0..ranges).map(partial).collect();
+    let mut partials = partials.into_iter();
+    let mut dwt = partials.next().unwrap_or_else(|| vec![T::zero(); w_len]);
+    for part in partials {
+        dwt.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
+    }
+    let mut dw = vec![T::zero(); w_len];
+    for g in 0..geo.groups {
+        let range = g * og * k..(g + 1) * og * k;
+        transpose(&dwt[range.clone()], k, og, &mut dw[range]);
+    }
+    let shape = Shape::from(weight_shape.to_vec());
+    FlexTensor::new(Bytes::from_elems(dw), Layout::contiguous(shape), T::DTYPE)
+}
+
+fn to_f32(t: FlexTensor) -> FlexTensor {
+    crate::ops::module::cast_to_f32(t, bf16::to_f32)
+}
+fn to_bf16(t: FlexTensor) -> FlexTensor {
+    crate::ops::module::cast_from_f32(t, bf16::from_f32)
+}
+
+/// Forward 2-D convolution (any stride, padding, dilation, groups; f32/f64/f16/bf16).
+pub(crate) fn conv2d(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    match x.dtype() {
+        DType::F32 => forward_typed::<f32>(x, weight, bias, options),
+        DType::F64 => forward_typed::<f64>(x, weight, bias, options),
+        DType::F16 => forward_typed::<f16>(x, weight, bias, options),
+        DType::BF16 => to_bf16(forward_typed::<f32>(to_f32(x), to_f32(weight), bias.map(to_f32), options)),
+        dtype => panic!("conv2d: unsupported dtype {:?}", dtype),
+    }
+}
+
+/// Gradient of [`conv2d`] with respect to its input, of shape `x_shape`.
+pub(crate) fn conv2d_x_backward(
+    x_shape: &[usize],
+    weight: FlexTensor,
+    output_grad: FlexTensor,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    match weight.dtype() {
+        DType::F32 => x_backward_typed::<f32>(x_shape, weight, output_grad, options),
+        DType::F64 => x_backward_typed::<f64>(x_shape, weight, output_grad, options),
+        DType::F16 => x_backward_typed::<f16>(x_shape, weight, output_grad, options),
+        DType::BF16 => to_bf16(x_backward_typed::<f32>(x_shape, to_f32(weight), to_f32(output_grad), options)),
+        dtype => panic!("conv2d_x_backward: unsupported dtype {:?}", dtype),
+    }
+}
+
+/// Gradient of [`conv2d`] with respect to its weight, of shape `weight_shape`.
+pub(crate) fn conv2d_weight_backward(
+    x: FlexTensor,
+    weight_shape: &[usize],
+    output_grad: FlexTensor,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    match x.dtype() {
+        DType::F32 => weight_backward_typed::<f32>(x, weight_shape, output_grad, options),
+        DType::F64 => weight_backward_typed::<f64>(x, weight_shape, output_grad, options),
+        DType::F16 => weight_backward_typed::<f16>(x, weight_shape, output_grad, options),
+        DType::BF16 => to_bf16(weight_backward_typed::<f32>(to_f32(x), weight_shape, to_f32(output_grad), options)),
+        dtype => panic!("conv2d_weight_backward: unsupported dtype {:?}", dtype),
+    }
+}

@@ -1,0 +1,165 @@
+//! The CPU backend's 2-D convolution (patched burn-flex, patches/README.md) against a direct
+//! six-loop reference in f64: the output and, through autodiff, the gradients of input, weight and bias,
+//! for strides, "same" and other paddings, asymmetric padding, dilation, groups, 1×1 kernels, batch 1
+//! (where the GEMMs run in parallel instead of the images) and f64 tensors.
+
+use burn::prelude::*;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{DType, TensorData};
+
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    batch: usize,
+    cin: usize,
+    cout: usize,
+    hw: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [(usize, usize); 2],
+    dilation: [usize; 2],
+    groups: usize,
+}
+
+fn case(batch: usize, cin: usize, cout: usize, hw: usize, k: usize, stride: usize, pad: usize) -> Case {
+    Case {
+        batch,
+        cin,
+        cout,
+        hw: [hw, hw],
+        kernel: [k, k],
+        stride: [stride, stride],
+        padding: [(pad, pad); 2],
+        dilation: [1, 1],
+        groups: 1,
+    }
+}
+
+impl Case {
+    fn out(&self) -> [usize; 2] {
+        std::array::from_fn(|i| {
+            let (a, b) = self.padding[i];
+            (self.hw[i] + a + b - self.dilation[i] * (self.kernel[i] - 1) - 1) / self.stride[i] + 1
+        })
+    }
+}
+
+fn values(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            // Representable in f32, so that an f64 run sees exactly the reference's inputs.
+            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32 as f64
+        })
+        .collect()
+}
+
+/// y, and the gradients of Σ y·g with respect to x, w and b, by direct summation.
+fn reference(c: &Case, x: &[f64], w: &[f64], b: &[f64], g: &[f64]) -> [Vec<f64>; 4] {
+    let [h, wd] = c.hw;
+    let [oh, ow] = c.out();
+    let (cg, og) = (c.cin / c.groups, c.cout / c.groups);
+    let [kh, kw] = c.kernel;
+    let mut y = vec![0.0; c.batch * c.cout * oh * ow];
+    let (mut dx, mut dw) = (vec![0.0; x.len()], vec![0.0; w.len()]);
+    let mut db = vec![0.0; b.len()];
+    for n in 0..c.batch {
+        for o in 0..c.cout {
+            let grp = o / og;
+            for yo in 0..oh {
+                for xo in 0..ow {
+                    let yi = n * c.cout * oh * ow + o * oh * ow + yo * ow + xo;
+                    let mut acc = b[o];
+                    db[o] += g[yi];
+                    for ci in 0..cg {
+                        let cin = grp * cg + ci;
+                        for ki in 0..kh {
+                            for kj in 0..kw {
+                                let iy = (yo * c.stride[0] + ki * c.dilation[0]) as isize - c.padding[0].0 as isize;
+                                let ix = (xo * c.stride[1] + kj * c.dilation[1]) as isize - c.padding[1].0 as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                let xi = n * c.cin * h * wd + cin * h * wd + iy as usize * wd + ix as usize;
+                                let wi = o * cg * kh * kw + ci * kh * kw + ki * kw + kj;
+                                acc += x[xi] * w[wi];
+                                dx[xi] += g[yi] * w[wi];
+                                dw[wi] += g[yi] * x[xi];
+                            }
+                        }
+                    }
+                    y[yi] = acc;
+                }
+            }
+        }
+    }
+    [y, dx, dw, db]
+}
+
+fn check(c: Case, dtype: DType) {
+    let device = Device::flex();
+    let [h, wd] = c.hw;
+    let [oh, ow] = c.out();
+    let xs = [c.batch, c.cin, h, wd];
+    let ws = [c.cout, c.cin / c.groups, c.kernel[0], c.kernel[1]];
+    let ys = [c.batch, c.cout, oh, ow];
+    let x = values(xs.iter().product(), 1);
+    let w = values(ws.iter().product(), 2);
+    let b = values(c.cout, 3);
+    let g = values(ys.iter().product(), 4);
+    let tensor = |v: &[f64], shape: Vec<usize>| {
+        let data = TensorData::new(v.to_vec(), shape);
+        Tensor::<4>::from_data(data, &device).cast(dtype)
+    };
+    let xt = tensor(&x, xs.to_vec()).autodiff().require_grad();
+    let wt = tensor(&w, ws.to_vec()).autodiff().require_grad();
+    let bt = Tensor::<1>::from_data(TensorData::new(b.clone(), [c.cout]), &device).cast(dtype).autodiff().require_grad();
+    let options = ConvOptions::new_with_padding(c.stride, c.padding, c.dilation, c.groups);
+    let y = conv2d(xt.clone(), wt.clone(), Some(bt.clone()), options);
+    let grads = (y.clone() * tensor(&g, ys.to_vec()).autodiff()).sum().backward();
+    let got = [
+        y.inner().into_data(),
+        xt.grad(&grads).unwrap().into_data(),
+        wt.grad(&grads).unwrap().into_data(),
+        bt.grad(&grads).unwrap().into_data(),
+    ];
+    let expected = reference(&c, &x, &w, &b, &g);
+    let tolerance = if dtype == DType::F64 { 1e-10 } else { 1e-4 };
+    for ((name, got), want) in ["output", "input gradient", "weight gradient", "bias gradient"].iter().zip(got).zip(expected) {
+        let got: Vec<f64> = got.try_to_vec_as::<f64>().unwrap();
+        assert_eq!(got.len(), want.len(), "{name} of {c:?}");
+        for (i, (a, e)) in got.iter().zip(&want).enumerate() {
+            assert!((a - e).abs() <= tolerance * (1.0 + e.abs()), "{name} of {c:?} ({dtype:?}) at {i}: {a} vs {e}");
+        }
+    }
+}
+
+#[test]
+fn convolution_and_its_gradients_match_a_direct_reference() {
+    let mut cases = vec![
+        case(4, 3, 8, 9, 3, 1, 1),   // "same" 3×3 (the whole-plane path), odd size
+        case(3, 5, 6, 8, 3, 2, 1),   // stride 2
+        case(2, 4, 4, 7, 3, 1, 0),   // no padding
+        case(2, 6, 5, 7, 1, 1, 0),   // 1×1
+        case(2, 6, 10, 9, 1, 2, 0),  // 1×1 stride 2 (ResNet projection)
+        case(2, 3, 4, 11, 7, 2, 3),  // 7×7 stride 2 (ImageNet stem)
+        case(1, 8, 8, 6, 3, 1, 1),   // batch 1: parallel GEMMs
+        case(2, 2, 3, 4, 5, 1, 2),   // kernel larger than half the image
+        case(2, 3, 2, 5, 3, 1, 3),   // padding larger than the kernel's reach: empty rows and columns
+    ];
+    cases.push(Case { dilation: [2, 2], ..case(2, 3, 4, 9, 3, 1, 2) });
+    cases.push(Case { dilation: [1, 2], stride: [2, 1], ..case(2, 3, 4, 9, 3, 1, 1) });
+    cases.push(Case { padding: [(0, 1), (1, 0)], ..case(2, 3, 4, 8, 3, 2, 0) });
+    cases.push(Case { padding: [(2, 0), (0, 2)], ..case(2, 2, 3, 6, 3, 1, 0) });
+    cases.push(Case { hw: [5, 9], kernel: [3, 1], padding: [(1, 1), (0, 0)], ..case(2, 3, 4, 1, 3, 1, 0) });
+    cases.push(Case { groups: 2, ..case(2, 4, 6, 7, 3, 1, 1) });
+    cases.push(Case { groups: 4, ..case(2, 4, 4, 7, 3, 2, 1) }); // depthwise
+    for c in cases {
+        check(c, DType::F32);
+    }
+    check(case(2, 3, 4, 6, 3, 1, 1), DType::F64);
+    check(case(2, 3, 4, 7, 3, 2, 1), DType::F64);
+}
