@@ -114,6 +114,7 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    trgl::bench::alloc::keep_freed_memory();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Demo { set: Vec::new() }) {
         Command::Train { config, resume, set } => {

@@ -82,6 +82,31 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// Asks the C allocator (glibc) to keep freed memory for reuse instead of handing it back to the kernel
+/// at every free. burn allocates a fresh buffer for nearly every tensor operation; with glibc's defaults,
+/// buffers above a few hundred KiB are mapped and unmapped (or trimmed off the heap) each time, so every
+/// page of every activation came back as a page fault — about a quarter of a resnet20 training step
+/// (BENCHMARKS.md). The thresholds set here: no mapping below 32 MiB (glibc's maximum), no trimming
+/// below 2 GiB free. [`PhaseMeter::start`] returns what is free to the kernel, so that per-phase peak
+/// RSS still starts from the live memory. A no-op off glibc.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // Safety: mallopt only changes allocator parameters.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
+
+/// Returns the allocator's free memory to the kernel (glibc `malloc_trim`); a no-op elsewhere.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // Safety: malloc_trim only releases memory that is free.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Peak host memory of one phase.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PhaseMemory {
@@ -99,6 +124,7 @@ pub struct PhaseMeter {
 
 impl PhaseMeter {
     pub fn start() -> Self {
+        release_free_memory();
         reset_peak_rss();
         let base = live_bytes();
         reset_peak();

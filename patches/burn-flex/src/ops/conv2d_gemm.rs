@@ -384,47 +384,78 @@ fn threads() -> usize {
     }
 }
 
-/// Builds a `[batch, chunk_len]` buffer by running `f(image, chunk, scratch, parallel_gemm)` on every
-/// image's chunk, zero-filled just before (each thread writes its own pages: reading a fresh zeroed
-/// allocation first maps the shared zero page, and the copy-on-write that follows costs a TLB shootdown
-/// across cores — the largest cost of the input gradient before this). Images run in parallel when
+type Uninit<T> = core::mem::MaybeUninit<T>;
+
+/// Zero-fills a chunk of fresh output and returns it initialised. Each thread writes its own pages
+/// before reading them: reading a fresh zeroed allocation first maps the shared zero page, and the
+/// copy-on-write that follows costs a TLB shootdown across cores (the largest cost of the input
+/// gradient before this).
+fn zeroed<T: GemmElement>(chunk: &mut [Uninit<T>]) -> &mut [T] {
+    chunk.iter_mut().for_each(|e| {
+        e.write(T::zero());
+    });
+    // Safety: every element of the chunk was just initialised.
+    unsafe { &mut *(chunk as *mut [Uninit<T>] as *mut [T]) }
+}
+
+#[cfg(feature = "std")]
+std::thread_local! {
+    /// Per-thread scratch (im2col matrices), kept between calls: a fresh one per call cost a
+    /// zero-fill of up to a few MiB each time.
+    static SCRATCH: core::cell::RefCell<Vec<f64>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with a scratch buffer of `len` elements, contents unspecified. A thread that is already
+/// inside (a nested rayon job on the same thread) gets a fresh buffer.
+fn with_scratch<T: GemmElement, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+    let mut f = Some(f);
+    #[cfg(feature = "std")]
+    {
+        let done = SCRATCH.with(|cell| {
+            let mut buf = cell.try_borrow_mut().ok()?;
+            let bytes = len * core::mem::size_of::<T>();
+            let words = bytes.div_ceil(8);
+            if buf.len() < words {
+                buf.resize(words, 0.0);
+            }
+            let raw: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[..words]);
+            let typed: &mut [T] = bytemuck::cast_slice_mut(&mut raw[..bytes]);
+            f.take().map(|f| f(typed))
+        });
+        if let Some(out) = done {
+            return out;
+        }
+    }
+    let mut buf = vec![T::zero(); len];
+    (f.take().expect("scratch closure already run"))(&mut buf)
+}
+
+/// Builds a `[batch, chunk_len]` buffer by running `f(image, chunk, parallel_gemm)` on every image's
+/// chunk of it (fresh memory: `f` initialises all of it, see [`zeroed`]). Images run in parallel when
 /// there are enough of them, otherwise one after the other with the GEMMs themselves parallel.
 fn per_image<T: GemmElement>(
     batch: usize,
     chunk_len: usize,
-    scratch_len: usize,
-    f: impl Fn(usize, &mut [T], &mut [T], bool) + Send + Sync,
+    f: impl Fn(usize, &mut [Uninit<T>], bool) + Send + Sync,
 ) -> Vec<T> {
     let mut out: Vec<T> = Vec::with_capacity(batch * chunk_len);
     if chunk_len == 0 || batch == 0 {
         out.resize(batch * chunk_len, T::zero());
         return out;
     }
-    let run = |b: usize, chunk: &mut [core::mem::MaybeUninit<T>], scratch: &mut [T], parallel: bool| {
-        chunk.iter_mut().for_each(|e| {
-            e.write(T::zero());
-        });
-        // Safety: every element of the chunk was just initialised.
-        let chunk = unsafe { &mut *(chunk as *mut [core::mem::MaybeUninit<T>] as *mut [T]) };
-        f(b, chunk, scratch, parallel)
-    };
     let spare = &mut out.spare_capacity_mut()[..batch * chunk_len];
     #[cfg(feature = "rayon")]
     if batch >= threads() && threads() > 1 {
         use rayon::prelude::*;
-        spare.par_chunks_mut(chunk_len).enumerate().for_each_init(
-            || vec![T::zero(); scratch_len],
-            |scratch, (b, chunk)| run(b, chunk, scratch, false),
-        );
-        // Safety: all `batch * chunk_len` elements were initialised above.
+        spare.par_chunks_mut(chunk_len).enumerate().for_each(|(b, chunk)| f(b, chunk, false));
+        // Safety: `f` initialised every chunk.
         unsafe { out.set_len(batch * chunk_len) };
         return out;
     }
-    let mut scratch = vec![T::zero(); scratch_len];
     for (b, chunk) in spare.chunks_mut(chunk_len).enumerate() {
-        run(b, chunk, &mut scratch, threads() > 1);
+        f(b, chunk, threads() > 1);
     }
-    // Safety: all `batch * chunk_len` elements were initialised above.
+    // Safety: `f` initialised every chunk.
     unsafe { out.set_len(batch * chunk_len) };
     out
 }
@@ -446,16 +477,19 @@ fn forward_typed<T: GemmElement>(
     let geo = Geometry::new(&xs, &ws, Geometry::output_size(&xs, &ws, options), options);
     let (xd, wd): (&[T], &[T]) = (x.storage(), weight.storage());
     let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
-    let mut out = per_image(geo.batch, geo.image_out(), k * p, |b, y: &mut [T], col: &mut [T], parallel| {
+    let mut out = per_image(geo.batch, geo.image_out(), |b, y: &mut [Uninit<T>], parallel| {
         let image = &xd[b * geo.image_in()..(b + 1) * geo.image_in()];
-        for g in 0..geo.groups {
-            im2col(&geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], col);
-            let dst = y[g * og * p..(g + 1) * og * p].as_mut_ptr();
-            // Safety: W_g is [og, K], col [K, P], dst [og, P], all inside their buffers.
-            unsafe {
-                gemm(og, p, k, dst, false, Mat::rows(wd[g * og * k..].as_ptr(), k), Mat::rows(col.as_ptr(), p), parallel)
-            };
-        }
+        with_scratch(k * p, |col: &mut [T]| {
+            for g in 0..geo.groups {
+                im2col(&geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], col);
+                let dst = y[g * og * p..(g + 1) * og * p].as_mut_ptr().cast::<T>();
+                // Safety: W_g is [og, K], col [K, P], dst [og, P], all inside their buffers; the
+                // GEMM writes (does not read) every element of dst, which initialises y.
+                unsafe {
+                    gemm(og, p, k, dst, false, Mat::rows(wd[g * og * k..].as_ptr(), k), Mat::rows(col.as_ptr(), p), parallel)
+                };
+            }
+        });
     });
     if let Some(bias) = bias {
         let bias = contiguous::<T>(&bias);
@@ -483,24 +517,27 @@ fn x_backward_typed<T: GemmElement>(
     let (wd, dyd): (&[T], &[T]) = (weight.storage(), dy.storage());
     let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
     let plane = geo.h * geo.w;
-    let dx = per_image(geo.batch, geo.image_in(), k * p, |b, dx_b: &mut [T], dcol: &mut [T], parallel| {
+    let dx = per_image(geo.batch, geo.image_in(), |b, dx_b: &mut [Uninit<T>], parallel| {
+        let dx_b = zeroed(dx_b);
         let dy_b = &dyd[b * geo.image_out()..(b + 1) * geo.image_out()];
-        for g in 0..geo.groups {
-            // Safety: W_gᵀ is [K, og], dy_b,g [og, P], dcol [K, P].
-            unsafe {
-                gemm(
-                    k,
-                    p,
-                    og,
-                    dcol.as_mut_ptr(),
-                    false,
-                    Mat::transposed(wd[g * og * k..].as_ptr(), k),
-                    Mat::rows(dy_b[g * og * p..].as_ptr(), p),
-                    parallel,
-                )
-            };
-            col2im(&geo, dcol, &mut dx_b[g * cg * plane..(g + 1) * cg * plane]);
-        }
+        with_scratch(k * p, |dcol: &mut [T]| {
+            for g in 0..geo.groups {
+                // Safety: W_gᵀ is [K, og], dy_b,g [og, P], dcol [K, P].
+                unsafe {
+                    gemm(
+                        k,
+                        p,
+                        og,
+                        dcol.as_mut_ptr(),
+                        false,
+                        Mat::transposed(wd[g * og * k..].as_ptr(), k),
+                        Mat::rows(dy_b[g * og * p..].as_ptr(), p),
+                        parallel,
+                    )
+                };
+                col2im(&geo, dcol, &mut dx_b[g * cg * plane..(g + 1) * cg * plane]);
+            }
+        });
     });
     let shape = Shape::from(x_shape.to_vec());
     FlexTensor::new(Bytes::from_elems(dx), Layout::contiguous(shape), T::DTYPE)

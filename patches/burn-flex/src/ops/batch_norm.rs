@@ -1,0 +1,320 @@
+//! Batch normalisation on `[batch, channels, ...]` tensors, channel by channel (added for trgl; see
+//! `patches/README.md` in trgl).
+//!
+//! burn's default `batch_norm_train` and its backward are composed of tensor operations: a transposed
+//! copy of the input to reduce over, then about ten element-wise passes, each a new buffer. Here each
+//! channel is one task: its statistics in two reads of the channel (mean, then the centred variance —
+//! the two-pass formula, as accurate as the default), its output in a third; the backward pass reads
+//! `x` and `dy` twice. Per-channel sums are accumulated in 16 lanes per contiguous segment, then in f64
+//! across segments, always in the same order: results do not depend on the number of threads.
+//! f16 and bf16 tensors are computed in f32.
+
+use alloc::vec::Vec;
+use burn_backend::DType;
+use burn_std::{Bytes, Shape, bf16, f16};
+use num_traits::Float;
+
+use crate::{FlexTensor, Layout};
+
+/// Element types computed natively.
+trait Real: Float + bytemuck::Pod + burn_backend::Element + Send + Sync + 'static {
+    const DTYPE: DType;
+    fn wide(self) -> f64;
+    fn narrow(v: f64) -> Self;
+}
+impl Real for f32 {
+    const DTYPE: DType = DType::F32;
+    fn wide(self) -> f64 {
+        self as f64
+    }
+    fn narrow(v: f64) -> Self {
+        v as f32
+    }
+}
+impl Real for f64 {
+    const DTYPE: DType = DType::F64;
+    fn wide(self) -> f64 {
+        self
+    }
+    fn narrow(v: f64) -> Self {
+        v
+    }
+}
+
+/// `[batch, channels, inner]` of a `[batch, channels, ...]` shape.
+fn dims(shape: &[usize]) -> (usize, usize, usize) {
+    assert!(shape.len() >= 2, "batch_norm: the input needs a batch and a channel dimension, got {shape:?}");
+    (shape[0], shape[1], shape[2..].iter().product())
+}
+
+/// Σ f(x) over a segment: 16 independent lanes so that the loop vectorises, then f64.
+fn segment_sum<T: Real>(xs: &[T], f: impl Fn(T) -> T) -> f64 {
+    let mut lanes = [T::zero(); 16];
+    let mut chunks = xs.chunks_exact(16);
+    for chunk in &mut chunks {
+        for (l, &x) in lanes.iter_mut().zip(chunk) {
+            *l = *l + f(x);
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&x| f(x).wide()).sum();
+    lanes.iter().map(|l| l.wide()).sum::<f64>() + tail
+}
+
+/// Runs `f(channel)` for every channel, in parallel where rayon is on, and returns the results in
+/// channel order.
+fn per_channel<R: Send>(channels: usize, f: impl Fn(usize) -> R + Send + Sync) -> Vec<R> {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        (0..channels).into_par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        (0..channels).map(f).collect()
+    }
+}
+
+/// An output buffer the channel tasks fill, each its own disjoint segments; fresh memory, not
+/// zero-filled first (every element is written once).
+struct Output<T> {
+    data: Vec<T>,
+}
+
+/// A handle on an [`Output`]'s memory for the tasks.
+struct Shared<T>(*mut core::mem::MaybeUninit<T>);
+unsafe impl<T> Send for Shared<T> {}
+unsafe impl<T> Sync for Shared<T> {}
+impl<T> Shared<T> {
+    /// # Safety
+    /// `start..start + len` is inside the buffer and written by no other task.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn segment(&self, start: usize, len: usize) -> &mut [core::mem::MaybeUninit<T>] {
+        unsafe { core::slice::from_raw_parts_mut(self.0.add(start), len) }
+    }
+}
+
+impl<T> Output<T> {
+    fn new(n: usize) -> Self {
+        Self { data: Vec::with_capacity(n) }
+    }
+    fn shared(&mut self) -> Shared<T> {
+        Shared(self.data.spare_capacity_mut().as_mut_ptr())
+    }
+    /// # Safety
+    /// Every one of the `n` elements has been written.
+    unsafe fn finish(mut self, n: usize) -> Vec<T> {
+        unsafe { self.data.set_len(n) };
+        self.data
+    }
+}
+
+fn values<T: Real>(t: &FlexTensor) -> Vec<T> {
+    t.to_contiguous().storage::<T>().to_vec()
+}
+
+fn tensor<T: Real>(data: Vec<T>, shape: &[usize]) -> FlexTensor {
+    FlexTensor::new(Bytes::from_elems(data), Layout::contiguous(Shape::from(shape.to_vec())), T::DTYPE)
+}
+
+fn train_typed<T: Real>(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    epsilon: f64,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let x = x.to_contiguous();
+    let shape = x.layout().shape().to_vec();
+    let (batch, channels, inner) = dims(&shape);
+    let (gamma, beta) = (values::<T>(&gamma), values::<T>(&beta));
+    let xd: &[T] = x.storage();
+    let mut out = Output::<T>::new(xd.len());
+    let dst = out.shared();
+    let count = (batch * inner) as f64;
+    let stats = per_channel(channels, |c| {
+        let segments = (0..batch).map(|b| (b * channels + c) * inner);
+        let mean = segments.clone().map(|s| segment_sum(&xd[s..s + inner], |v| v)).sum::<f64>() / count;
+        let m = T::narrow(mean);
+        let var = segments
+            .clone()
+            .map(|s| segment_sum(&xd[s..s + inner], |v| (v - m) * (v - m)))
+            .sum::<f64>()
+            / count;
+        let scale = gamma[c].wide() / (var + epsilon).sqrt();
+        let (a, b0) = (T::narrow(scale), T::narrow(beta[c].wide() - mean * scale));
+        for s in segments {
+            // Safety: channel c's segments belong to this task only.
+            let out = unsafe { dst.segment(s, inner) };
+            for (o, &v) in out.iter_mut().zip(&xd[s..s + inner]) {
+                o.write(v * a + b0);
+            }
+        }
+        (m, T::narrow(var))
+    });
+    let (mean, var): (Vec<T>, Vec<T>) = stats.into_iter().unzip();
+    // Safety: every channel task wrote all of its segments, which cover the buffer.
+    let out = unsafe { out.finish(xd.len()) };
+    (tensor(out, &shape), tensor(mean, &[channels]), tensor(var, &[channels]))
+}
+
+fn train_backward_typed<T: Real>(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    mean: FlexTensor,
+    variance: FlexTensor,
+    epsilon: f64,
+    output_grad: FlexTensor,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let (x, dy) = (x.to_contiguous(), output_grad.to_contiguous());
+    let shape = x.layout().shape().to_vec();
+    let (batch, channels, inner) = dims(&shape);
+    let (gamma, mean, var) = (values::<T>(&gamma), values::<T>(&mean), values::<T>(&variance));
+    let (xd, dyd): (&[T], &[T]) = (x.storage(), dy.storage());
+    let mut dx = Output::<T>::new(xd.len());
+    let dst = dx.shared();
+    let count = (batch * inner) as f64;
+    let grads = per_channel(channels, |c| {
+        let segments = (0..batch).map(|b| (b * channels + c) * inner);
+        let inv_std = 1.0 / (var[c].wide() + epsilon).sqrt();
+        let (m, is) = (mean[c], T::narrow(inv_std));
+        let (mut sum_dy, mut sum_dy_xhat) = (0.0, 0.0);
+        for s in segments.clone() {
+            let (xs, gs) = (&xd[s..s + inner], &dyd[s..s + inner]);
+            sum_dy += segment_sum(gs, |g| g);
+            // Σ dy·x̂ over the segment, lane-wise like segment_sum.
+            let mut lanes = [T::zero(); 16];
+            let (mut xc, mut gc) = (xs.chunks_exact(16), gs.chunks_exact(16));
+            for (xv, gv) in (&mut xc).zip(&mut gc) {
+                for ((l, &a), &g) in lanes.iter_mut().zip(xv).zip(gv) {
+                    *l = *l + g * ((a - m) * is);
+                }
+            }
+            let tail: f64 = xc.remainder().iter().zip(gc.remainder()).map(|(&a, &g)| (g * ((a - m) * is)).wide()).sum();
+            sum_dy_xhat += lanes.iter().map(|l| l.wide()).sum::<f64>() + tail;
+        }
+        let scale = gamma[c].wide() * inv_std;
+        let (k, mean_dy, mean_dy_xhat) = (T::narrow(scale), T::narrow(sum_dy / count), T::narrow(sum_dy_xhat / count));
+        for s in segments {
+            // Safety: channel c's segments belong to this task only.
+            let out = unsafe { dst.segment(s, inner) };
+            for ((o, &a), &g) in out.iter_mut().zip(&xd[s..s + inner]).zip(&dyd[s..s + inner]) {
+                o.write(k * (g - mean_dy - (a - m) * is * mean_dy_xhat));
+            }
+        }
+        (T::narrow(sum_dy_xhat), T::narrow(sum_dy))
+    });
+    let (gamma_grad, beta_grad): (Vec<T>, Vec<T>) = grads.into_iter().unzip();
+    // Safety: every channel task wrote all of its segments, which cover the buffer.
+    let dx = unsafe { dx.finish(xd.len()) };
+    (tensor(dx, &shape), tensor(gamma_grad, &[channels]), tensor(beta_grad, &[channels]))
+}
+
+fn inference_typed<T: Real>(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    mean: FlexTensor,
+    variance: FlexTensor,
+    epsilon: f64,
+) -> FlexTensor {
+    let x = x.to_contiguous();
+    let shape = x.layout().shape().to_vec();
+    let (batch, channels, inner) = dims(&shape);
+    let (gamma, beta) = (values::<T>(&gamma), values::<T>(&beta));
+    let (mean, var) = (values::<T>(&mean), values::<T>(&variance));
+    let xd: &[T] = x.storage();
+    let mut out = Output::<T>::new(xd.len());
+    let dst = out.shared();
+    per_channel(channels, |c| {
+        let scale = gamma[c].wide() / (var[c].wide() + epsilon).sqrt();
+        let a = T::narrow(scale);
+        let b0 = T::narrow(beta[c].wide() - mean[c].wide() * scale);
+        for b in 0..batch {
+            let s = (b * channels + c) * inner;
+            // Safety: channel c's segments belong to this task only.
+            let out = unsafe { dst.segment(s, inner) };
+            for (o, &v) in out.iter_mut().zip(&xd[s..s + inner]) {
+                o.write(v * a + b0);
+            }
+        }
+    });
+    // Safety: every channel task wrote all of its segments, which cover the buffer.
+    let out = unsafe { out.finish(xd.len()) };
+    tensor(out, &shape)
+}
+
+fn f32_of(t: FlexTensor) -> FlexTensor {
+    match t.dtype() {
+        DType::F16 => crate::ops::module::cast_to_f32(t, f16::to_f32),
+        DType::BF16 => crate::ops::module::cast_to_f32(t, bf16::to_f32),
+        _ => t,
+    }
+}
+
+fn back_to(t: FlexTensor, dtype: DType) -> FlexTensor {
+    match dtype {
+        DType::F16 => crate::ops::module::cast_from_f32(t, f16::from_f32),
+        DType::BF16 => crate::ops::module::cast_from_f32(t, bf16::from_f32),
+        _ => t,
+    }
+}
+
+/// Normalises with the batch's own statistics; returns (output, mean, biased variance).
+pub(crate) fn batch_norm_train(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    epsilon: f64,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let dtype = x.dtype();
+    let (o, m, v) = match dtype {
+        DType::F64 => train_typed::<f64>(x, gamma, beta, epsilon),
+        DType::F32 | DType::F16 | DType::BF16 => train_typed::<f32>(f32_of(x), f32_of(gamma), f32_of(beta), epsilon),
+        dtype => panic!("batch_norm_train: unsupported dtype {dtype:?}"),
+    };
+    (back_to(o, dtype), back_to(m, dtype), back_to(v, dtype))
+}
+
+/// Gradients of [`batch_norm_train`]: (input, gamma, beta).
+pub(crate) fn batch_norm_train_backward(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    mean: FlexTensor,
+    variance: FlexTensor,
+    epsilon: f64,
+    output_grad: FlexTensor,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let dtype = x.dtype();
+    let (dx, dg, db) = match dtype {
+        DType::F64 => train_backward_typed::<f64>(x, gamma, mean, variance, epsilon, output_grad),
+        DType::F32 | DType::F16 | DType::BF16 => train_backward_typed::<f32>(
+            f32_of(x),
+            f32_of(gamma),
+            f32_of(mean),
+            f32_of(variance),
+            epsilon,
+            f32_of(output_grad),
+        ),
+        dtype => panic!("batch_norm_train_backward: unsupported dtype {dtype:?}"),
+    };
+    (back_to(dx, dtype), back_to(dg, dtype), back_to(db, dtype))
+}
+
+/// Normalises with given statistics (inference).
+pub(crate) fn batch_norm(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    mean: FlexTensor,
+    variance: FlexTensor,
+    epsilon: f64,
+) -> FlexTensor {
+    let dtype = x.dtype();
+    let out = match dtype {
+        DType::F64 => inference_typed::<f64>(x, gamma, beta, mean, variance, epsilon),
+        DType::F32 | DType::F16 | DType::BF16 => {
+            inference_typed::<f32>(f32_of(x), f32_of(gamma), f32_of(beta), f32_of(mean), f32_of(variance), epsilon)
+        }
+        dtype => panic!("batch_norm: unsupported dtype {dtype:?}"),
+    };
+    back_to(out, dtype)
+}
