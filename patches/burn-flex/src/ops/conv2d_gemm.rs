@@ -112,23 +112,21 @@ impl Geometry {
         self.out_channels * self.positions()
     }
 
-    /// For stride 1: the output columns `[x0, x1)` that kernel column `kj` reads inside the image, and
-    /// the input column of `x0`.
+    /// The output columns `[x0, x1)` that kernel column `kj` reads inside the image, and the input
+    /// column of `x0` (the next ones follow at the stride).
+    #[inline]
     fn valid_columns(&self, kj: usize) -> (usize, usize, usize) {
-        let shift = kj * self.dilation[1];
-        let x0 = self.pad[1].saturating_sub(shift).min(self.ow);
-        let x1 = (self.w + self.pad[1]).saturating_sub(shift).min(self.ow).max(x0);
+        let (s, shift) = (self.stride[1], kj * self.dilation[1]);
+        // x·s + shift − pad ∈ [0, w)  ⇔  x ∈ [⌈(pad − shift)/s⌉, ⌊(w − 1 + pad − shift)/s⌋]
+        let x0 = self.pad[1].saturating_sub(shift).div_ceil(s).min(self.ow);
+        let x1 = match (self.w + self.pad[1]).checked_sub(shift + 1) {
+            Some(last) => (last / s + 1).min(self.ow).max(x0),
+            None => x0,
+        };
         if x0 == x1 {
             return (x0, x0, 0);
         }
-        (x0, x1, x0 + shift - self.pad[1])
-    }
-
-    /// The input column read by output column `x` at kernel column `kj`, if inside the image.
-    fn input_column(&self, x: usize, kj: usize) -> Option<usize> {
-        (x * self.stride[1] + kj * self.dilation[1])
-            .checked_sub(self.pad[1])
-            .filter(|&ix| ix < self.w)
+        (x0, x1, x0 * s + shift - self.pad[1])
     }
 
     /// Stride 1 and an output as large as the input ("same" padding): then a kernel offset is one
@@ -139,6 +137,7 @@ impl Geometry {
 
     /// For [`Self::same_size`]: the shift of kernel position `(ki, kj)` and the rows `[ya, yb)` and
     /// columns `[xa, xb)` of the output that read inside the image (`ya == yb` when none do).
+    #[inline]
     fn plane_shift(&self, ki: usize, kj: usize) -> (isize, [usize; 4]) {
         let dy = (ki * self.dilation[0]) as isize - self.pad[0] as isize;
         let dx = (kj * self.dilation[1]) as isize - self.pad[1] as isize;
@@ -177,16 +176,17 @@ fn im2col<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
                         continue;
                     };
                     let src_row = &src[iy * geo.w..(iy + 1) * geo.w];
+                    let (x0, x1, first) = geo.valid_columns(kj);
+                    out[..x0].fill(T::zero());
                     if geo.stride[1] == 1 {
-                        let (x0, x1, first) = geo.valid_columns(kj);
-                        out[..x0].fill(T::zero());
                         out[x0..x1].copy_from_slice(&src_row[first..first + (x1 - x0)]);
-                        out[x1..].fill(T::zero());
                     } else {
-                        for (x, o) in out.iter_mut().enumerate() {
-                            *o = geo.input_column(x, kj).map_or(T::zero(), |ix| src_row[ix]);
+                        let s = geo.stride[1];
+                        for (o, &v) in out[x0..x1].iter_mut().zip(src_row[first..].iter().step_by(s)) {
+                            *o = v;
                         }
                     }
+                    out[x1..].fill(T::zero());
                 }
             }
         }
@@ -215,11 +215,19 @@ fn im2col_same_size<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
                 dst[..start].fill(T::zero());
                 dst[start..end].copy_from_slice(&src[from..from + (end - start)]);
                 dst[end..].fill(T::zero());
-                for y in ya..yb {
-                    dst[y * w..y * w + xa].fill(T::zero());
-                    dst[y * w + xb..(y + 1) * w].fill(T::zero());
-                }
+                zero_wrapped_columns(dst, w, [ya, yb, xa, xb]);
             }
+        }
+    }
+}
+
+/// Zeroes columns `[0, xa)` and `[xb, w)` of rows `[ya, yb)` of a plane: a few elements per row,
+/// written column by column (a fill per row became a memset call per row, thousands per image).
+#[inline]
+fn zero_wrapped_columns<T: GemmElement>(plane: &mut [T], w: usize, [ya, yb, xa, xb]: [usize; 4]) {
+    for x in (0..xa).chain(xb..w) {
+        for y in ya..yb {
+            plane[y * w + x] = T::zero();
         }
     }
 }
@@ -239,10 +247,7 @@ fn col2im_same_size<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T])
                 if ya == yb {
                     continue;
                 }
-                for y in ya..yb {
-                    src[y * w..y * w + xa].fill(T::zero());
-                    src[y * w + xb..(y + 1) * w].fill(T::zero());
-                }
+                zero_wrapped_columns(src, w, [ya, yb, xa, xb]);
                 let (start, end) = (ya * w + xa, (yb - 1) * w + xb);
                 let to = (start as isize + shift) as usize;
                 for (d, &s) in dst[to..to + (end - start)].iter_mut().zip(&src[start..end]) {
@@ -271,17 +276,10 @@ fn col2im<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {
                     let Some(iy) = geo.input_row(y, ki) else { continue };
                     let dst_row = &mut dst[iy * geo.w..(iy + 1) * geo.w];
                     let src_row = &src[y * geo.ow..(y + 1) * geo.ow];
-                    if geo.stride[1] == 1 {
-                        let (x0, x1, first) = geo.valid_columns(kj);
-                        for (d, &s) in dst_row[first..first + (x1 - x0)].iter_mut().zip(&src_row[x0..x1]) {
-                            *d += s;
-                        }
-                    } else {
-                        for (x, &s) in src_row.iter().enumerate() {
-                            if let Some(ix) = geo.input_column(x, kj) {
-                                dst_row[ix] += s;
-                            }
-                        }
+                    let (x0, x1, first) = geo.valid_columns(kj);
+                    let s = geo.stride[1];
+                    for (d, &v) in dst_row[first..].iter_mut().step_by(s).zip(&src_row[x0..x1]) {
+                        *d += v;
                     }
                 }
             }
