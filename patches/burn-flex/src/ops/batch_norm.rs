@@ -14,6 +14,7 @@ use burn_backend::DType;
 use burn_std::{Bytes, Shape, bf16, f16};
 use num_traits::Float;
 
+use super::wide_simd::wide;
 use crate::{FlexTensor, Layout};
 
 /// Element types computed natively.
@@ -47,17 +48,74 @@ fn dims(shape: &[usize]) -> (usize, usize, usize) {
     (shape[0], shape[1], shape[2..].iter().product())
 }
 
-/// Σ f(x) over a segment: 16 independent lanes so that the loop vectorises, then f64.
-fn segment_sum<T: Real>(xs: &[T], f: impl Fn(T) -> T) -> f64 {
+// The per-segment loops, each compiled for the widest vector extension available (wide_simd.rs).
+// Sums run in 16 independent lanes so that they vectorise, then in f64.
+
+type Uninit<T> = core::mem::MaybeUninit<T>;
+
+#[inline(always)]
+fn lanes_to_f64<T: Real>(lanes: &[T; 16]) -> f64 {
+    lanes.iter().map(|l| l.wide()).sum()
+}
+
+wide!(fn sum = sum_body<T: Real>(xs: &[T]) -> f64);
+#[inline(always)]
+fn sum_body<T: Real>(xs: &[T]) -> f64 {
     let mut lanes = [T::zero(); 16];
     let mut chunks = xs.chunks_exact(16);
     for chunk in &mut chunks {
         for (l, &x) in lanes.iter_mut().zip(chunk) {
-            *l = *l + f(x);
+            *l = *l + x;
         }
     }
-    let tail: f64 = chunks.remainder().iter().map(|&x| f(x).wide()).sum();
-    lanes.iter().map(|l| l.wide()).sum::<f64>() + tail
+    lanes_to_f64(&lanes) + chunks.remainder().iter().map(|&x| x.wide()).sum::<f64>()
+}
+
+wide!(fn sum_squared_deviations = sum_squared_deviations_body<T: Real>(xs: &[T], m: T) -> f64);
+#[inline(always)]
+fn sum_squared_deviations_body<T: Real>(xs: &[T], m: T) -> f64 {
+    let mut lanes = [T::zero(); 16];
+    let mut chunks = xs.chunks_exact(16);
+    for chunk in &mut chunks {
+        for (l, &x) in lanes.iter_mut().zip(chunk) {
+            *l = *l + (x - m) * (x - m);
+        }
+    }
+    lanes_to_f64(&lanes) + chunks.remainder().iter().map(|&x| ((x - m) * (x - m)).wide()).sum::<f64>()
+}
+
+// Σ dy·x̂ with x̂ = (x − m)·is.
+wide!(fn sum_grad_normalized = sum_grad_normalized_body<T: Real>(xs: &[T], gs: &[T], m: T, is: T) -> f64);
+#[inline(always)]
+fn sum_grad_normalized_body<T: Real>(xs: &[T], gs: &[T], m: T, is: T) -> f64 {
+    let mut lanes = [T::zero(); 16];
+    let (mut xc, mut gc) = (xs.chunks_exact(16), gs.chunks_exact(16));
+    for (xv, gv) in (&mut xc).zip(&mut gc) {
+        for ((l, &x), &g) in lanes.iter_mut().zip(xv).zip(gv) {
+            *l = *l + g * ((x - m) * is);
+        }
+    }
+    let tail: f64 = xc.remainder().iter().zip(gc.remainder()).map(|(&x, &g)| (g * ((x - m) * is)).wide()).sum();
+    lanes_to_f64(&lanes) + tail
+}
+
+// out = x·a + b.
+wide!(fn affine = affine_body<T: Real>(out: &mut [Uninit<T>], xs: &[T], a: T, b: T));
+#[inline(always)]
+fn affine_body<T: Real>(out: &mut [Uninit<T>], xs: &[T], a: T, b: T) {
+    for (o, &x) in out.iter_mut().zip(xs) {
+        o.write(x * a + b);
+    }
+}
+
+// dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)).
+wide!(fn input_grad = input_grad_body<T: Real>(out: &mut [Uninit<T>], xs: &[T], gs: &[T], m: T, is: T, k: T, mean_dy: T, mean_dy_xhat: T));
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn input_grad_body<T: Real>(out: &mut [Uninit<T>], xs: &[T], gs: &[T], m: T, is: T, k: T, mean_dy: T, mean_dy_xhat: T) {
+    for ((o, &x), &g) in out.iter_mut().zip(xs).zip(gs) {
+        o.write(k * (g - mean_dy - (x - m) * is * mean_dy_xhat));
+    }
 }
 
 /// Runs `f(channel)` for every channel, in parallel where rayon is on, and returns the results in
@@ -132,11 +190,11 @@ fn train_typed<T: Real>(
     let count = (batch * inner) as f64;
     let stats = per_channel(channels, |c| {
         let segments = (0..batch).map(|b| (b * channels + c) * inner);
-        let mean = segments.clone().map(|s| segment_sum(&xd[s..s + inner], |v| v)).sum::<f64>() / count;
+        let mean = segments.clone().map(|s| sum(&xd[s..s + inner])).sum::<f64>() / count;
         let m = T::narrow(mean);
         let var = segments
             .clone()
-            .map(|s| segment_sum(&xd[s..s + inner], |v| (v - m) * (v - m)))
+            .map(|s| sum_squared_deviations(&xd[s..s + inner], m))
             .sum::<f64>()
             / count;
         let scale = gamma[c].wide() / (var + epsilon).sqrt();
@@ -144,9 +202,7 @@ fn train_typed<T: Real>(
         for s in segments {
             // Safety: channel c's segments belong to this task only.
             let out = unsafe { dst.segment(s, inner) };
-            for (o, &v) in out.iter_mut().zip(&xd[s..s + inner]) {
-                o.write(v * a + b0);
-            }
+            affine(out, &xd[s..s + inner], a, b0);
         }
         (m, T::narrow(var))
     });
@@ -179,26 +235,15 @@ fn train_backward_typed<T: Real>(
         let (mut sum_dy, mut sum_dy_xhat) = (0.0, 0.0);
         for s in segments.clone() {
             let (xs, gs) = (&xd[s..s + inner], &dyd[s..s + inner]);
-            sum_dy += segment_sum(gs, |g| g);
-            // Σ dy·x̂ over the segment, lane-wise like segment_sum.
-            let mut lanes = [T::zero(); 16];
-            let (mut xc, mut gc) = (xs.chunks_exact(16), gs.chunks_exact(16));
-            for (xv, gv) in (&mut xc).zip(&mut gc) {
-                for ((l, &a), &g) in lanes.iter_mut().zip(xv).zip(gv) {
-                    *l = *l + g * ((a - m) * is);
-                }
-            }
-            let tail: f64 = xc.remainder().iter().zip(gc.remainder()).map(|(&a, &g)| (g * ((a - m) * is)).wide()).sum();
-            sum_dy_xhat += lanes.iter().map(|l| l.wide()).sum::<f64>() + tail;
+            sum_dy += sum(gs);
+            sum_dy_xhat += sum_grad_normalized(xs, gs, m, is);
         }
         let scale = gamma[c].wide() * inv_std;
         let (k, mean_dy, mean_dy_xhat) = (T::narrow(scale), T::narrow(sum_dy / count), T::narrow(sum_dy_xhat / count));
         for s in segments {
             // Safety: channel c's segments belong to this task only.
             let out = unsafe { dst.segment(s, inner) };
-            for ((o, &a), &g) in out.iter_mut().zip(&xd[s..s + inner]).zip(&dyd[s..s + inner]) {
-                o.write(k * (g - mean_dy - (a - m) * is * mean_dy_xhat));
-            }
+            input_grad(out, &xd[s..s + inner], &dyd[s..s + inner], m, is, k, mean_dy, mean_dy_xhat);
         }
         (T::narrow(sum_dy_xhat), T::narrow(sum_dy))
     });
@@ -232,9 +277,7 @@ fn inference_typed<T: Real>(
             let s = (b * channels + c) * inner;
             // Safety: channel c's segments belong to this task only.
             let out = unsafe { dst.segment(s, inner) };
-            for (o, &v) in out.iter_mut().zip(&xd[s..s + inner]) {
-                o.write(v * a + b0);
-            }
+            affine(out, &xd[s..s + inner], a, b0);
         }
     });
     // Safety: every channel task wrote all of its segments, which cover the buffer.

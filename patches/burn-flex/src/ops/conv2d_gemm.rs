@@ -23,6 +23,7 @@ use burn_backend::ops::ConvOptions;
 use burn_std::{Bytes, Shape, bf16, f16};
 use num_traits::{One, Zero};
 
+use super::wide_simd::wide;
 use crate::{FlexTensor, Layout};
 
 /// Element types the GEMM kernels take natively; bf16 goes through f32.
@@ -156,8 +157,11 @@ impl Geometry {
     }
 }
 
-/// Fills `col` (`[K, P]`) from the channels of one group of one image (`x`: `[cg, h, w]`).
-fn im2col<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
+// Fills `col` (`[K, P]`) from the channels of one group of one image (`x`: `[cg, h, w]`).
+wide!(fn im2col = im2col_body<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]));
+
+#[inline(always)]
+fn im2col_body<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
     if geo.same_size() {
         return im2col_same_size(geo, x, col);
     }
@@ -196,6 +200,7 @@ fn im2col<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
 /// [`im2col`] for [`Geometry::same_size`]: one copy per kernel position and channel (rows of a few
 /// elements made one call each to memcpy/memset, which cost more than the GEMM at 8×8 planes), then
 /// the columns that wrapped around a row edge are zeroed.
+#[inline(always)]
 fn im2col_same_size<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
     let (w, plane) = (geo.w, geo.h * geo.w);
     let mut row = 0;
@@ -223,7 +228,7 @@ fn im2col_same_size<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
 
 /// Zeroes columns `[0, xa)` and `[xb, w)` of rows `[ya, yb)` of a plane: a few elements per row,
 /// written column by column (a fill per row became a memset call per row, thousands per image).
-#[inline]
+#[inline(always)]
 fn zero_wrapped_columns<T: GemmElement>(plane: &mut [T], w: usize, [ya, yb, xa, xb]: [usize; 4]) {
     for x in (0..xa).chain(xb..w) {
         for y in ya..yb {
@@ -234,6 +239,7 @@ fn zero_wrapped_columns<T: GemmElement>(plane: &mut [T], w: usize, [ya, yb, xa, 
 
 /// [`col2im`] for [`Geometry::same_size`]: the wrapped columns of `col` are zeroed (it is scratch),
 /// then each kernel position adds one contiguous range.
+#[inline(always)]
 fn col2im_same_size<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {
     let (w, plane) = (geo.w, geo.h * geo.w);
     let mut row = 0;
@@ -258,9 +264,12 @@ fn col2im_same_size<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T])
     }
 }
 
-/// Adds `col` (`[K, P]`) back onto the channels of one group of one image (`dx`: `[cg, h, w]`): the
-/// adjoint of [`im2col`].
-fn col2im<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {
+// Adds `col` (`[K, P]`) back onto the channels of one group of one image (`dx`: `[cg, h, w]`): the
+// adjoint of [`im2col`].
+wide!(fn col2im = col2im_body<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]));
+
+#[inline(always)]
+fn col2im_body<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {
     if geo.same_size() {
         return col2im_same_size(geo, col, dx);
     }
@@ -388,6 +397,7 @@ type Uninit<T> = core::mem::MaybeUninit<T>;
 /// before reading them: reading a fresh zeroed allocation first maps the shared zero page, and the
 /// copy-on-write that follows costs a TLB shootdown across cores (the largest cost of the input
 /// gradient before this).
+#[inline(always)]
 fn zeroed<T: GemmElement>(chunk: &mut [Uninit<T>]) -> &mut [T] {
     chunk.iter_mut().for_each(|e| {
         e.write(T::zero());
@@ -554,9 +564,9 @@ fn weight_backward_typed<T: GemmElement>(
     let (xd, dyd): (&[T], &[T]) = (x.storage(), dy.storage());
     let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
     let w_len = geo.out_channels * k;
-    // Per group, dW_gᵀ [K, og] = col [K, P] · dy_b,gᵀ [P, og]: with both factors row-major the GEMM runs
-    // 3–5× faster than dy · colᵀ with a strided right-hand side (measured with gemm 0.19's AVX-512
-    // kernels at 16 channels); dyᵀ is small (og × P) and transposed here, dW once at the end.
+    // Per group, dW_gᵀ [K, og] = col [K, P] · dy_b,gᵀ [P, og] (dyᵀ read in place, dW transposed once
+    // at the end): about 3× faster than dW = dy · colᵀ, whose right-hand side is strided along its
+    // long dimension (measured with gemm 0.19's AVX-512 kernels at 16 channels).
     // One partial sum per contiguous range of images, added in range order: the same result whatever
     // the scheduling, for a given number of threads.
     let ranges = geo.batch.min(threads()).max(1);
@@ -565,13 +575,11 @@ fn weight_backward_typed<T: GemmElement>(
         let (start, end) = (r * geo.batch / ranges, (r + 1) * geo.batch / ranges);
         let mut dwt = vec![T::zero(); w_len];
         let mut col = vec![T::zero(); k * p];
-        let mut dyt = vec![T::zero(); p * og];
         for b in start..end {
             let image = &xd[b * geo.image_in()..(b + 1) * geo.image_in()];
             let dy_b = &dyd[b * geo.image_out()..(b + 1) * geo.image_out()];
             for g in 0..geo.groups {
                 im2col(&geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], &mut col);
-                transpose(&dy_b[g * og * p..(g + 1) * og * p], og, p, &mut dyt);
                 // Safety: col is [K, P], dyᵀ [P, og], dW_gᵀ [K, og].
                 unsafe {
                     gemm(
@@ -581,7 +589,7 @@ fn weight_backward_typed<T: GemmElement>(
                         dwt[g * og * k..].as_mut_ptr(),
                         b > start,
                         Mat::rows(col.as_ptr(), p),
-                        Mat::rows(dyt.as_ptr(), og),
+                        Mat::transposed(dy_b[g * og * p..].as_ptr(), p),
                         parallel_gemm,
                     )
                 };
