@@ -10,13 +10,13 @@ cat "$out/step.txt"
 perf report -i "$out/perf.data" --no-children --sort symbol --stdio 2>/dev/null | python3 -c '
 import re, sys
 groups = [
-    ("GEMM micro-kernels and packing (conv forward, conv weight gradient, linear)", r"gemm"),
-    ("conv input gradient: col2im scatter (conv_transpose)", r"conv_transpose"),
-    ("conv forward: im2col", r"conv3d_f32|conv2d_f32|im2col"),
-    ("layout copies (transposes, reshapes)", r"copy_2d|copy_strided|contiguous"),
+    ("convolution: im2col, col2im (patched burn-flex) or the unpatched conv_transpose scatter", r"conv2d_gemm|im2col|col2im|conv_transpose|conv3d|conv2d_f32"),
+    ("GEMM micro-kernels and packing (convolutions, linear heads)", r"gemm"),
+    ("batch norm (patched burn-flex)", r"batch_norm"),
+    ("copies: memmove (im2col rows), layout copies", r"memmove|memcpy|copy_2d|copy_strided|contiguous"),
     ("zero-fill of new buffers (memset)", r"memset|clear_page|filled"),
-    ("elementwise: BN, ReLU, add, kinetic term, SGD update", r"binary|unary|zip|macerator|scalar|relu|sqrt"),
-    ("reductions (BN statistics, means, pooling)", r"reduce|sum|mean|pool"),
+    ("element-wise: ReLU, add, kinetic term, SGD update", r"binary|unary|zip|macerator|scalar|relu|sqrt"),
+    ("reductions (means, pooling)", r"reduce|sum|mean|pool"),
     ("kernel: page faults, scheduling, allocation", r"^\[k\]"),
 ]
 total, acc = 0.0, {g: 0.0 for g, _ in groups}

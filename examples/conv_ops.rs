@@ -1,6 +1,6 @@
 //! Times the CPU backend's 2-D convolution kernels one by one — forward, input gradient, weight gradient —
 //! at the shapes of a CIFAR ResNet (batch 128); `benches/reference/conv_ops.py` times PyTorch's on the
-//! same shapes.
+//! same shapes (run both in one go: `cargo run --release --example conv_ops && python3 benches/reference/conv_ops.py`).
 //!
 //! cargo run --release --example conv_ops [ROW]      (ROW: only that row of the table, 0-based — for a profiler)
 
