@@ -574,27 +574,28 @@ fn weight_backward_typed<T: GemmElement>(
     let partial = |r: usize| {
         let (start, end) = (r * geo.batch / ranges, (r + 1) * geo.batch / ranges);
         let mut dwt = vec![T::zero(); w_len];
-        let mut col = vec![T::zero(); k * p];
-        for b in start..end {
-            let image = &xd[b * geo.image_in()..(b + 1) * geo.image_in()];
-            let dy_b = &dyd[b * geo.image_out()..(b + 1) * geo.image_out()];
-            for g in 0..geo.groups {
-                im2col(&geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], &mut col);
-                // Safety: col is [K, P], dyᵀ [P, og], dW_gᵀ [K, og].
-                unsafe {
-                    gemm(
-                        k,
-                        og,
-                        p,
-                        dwt[g * og * k..].as_mut_ptr(),
-                        b > start,
-                        Mat::rows(col.as_ptr(), p),
-                        Mat::transposed(dy_b[g * og * p..].as_ptr(), p),
-                        parallel_gemm,
-                    )
-                };
+        with_scratch(k * p, |col: &mut [T]| {
+            for b in start..end {
+                let image = &xd[b * geo.image_in()..(b + 1) * geo.image_in()];
+                let dy_b = &dyd[b * geo.image_out()..(b + 1) * geo.image_out()];
+                for g in 0..geo.groups {
+                    im2col(&geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], col);
+                    // Safety: col is [K, P], dyᵀ [P, og], dW_gᵀ [K, og].
+                    unsafe {
+                        gemm(
+                            k,
+                            og,
+                            p,
+                            dwt[g * og * k..].as_mut_ptr(),
+                            b > start,
+                            Mat::rows(col.as_ptr(), p),
+                            Mat::transposed(dy_b[g * og * p..].as_ptr(), p),
+                            parallel_gemm,
+                        )
+                    };
+                }
             }
-        }
+        });
         dwt
     };
     #[cfg(feature = "rayon")]
