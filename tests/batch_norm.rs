@@ -3,22 +3,12 @@
 //! autodiff, and inference with given statistics — for 4-D (conv) and 2-D (linear) inputs, segments
 //! shorter and longer than the 16 accumulation lanes, and f64 tensors.
 
+mod common;
+
 use burn::prelude::*;
 use burn::tensor::module::{batch_norm, batch_norm_train};
 use burn::tensor::{DType, TensorData};
 
-fn values(n: usize, seed: u64, offset: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            // Exactly representable in f32; an offset so that the mean matters.
-            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5 + offset) as f32 as f64
-        })
-        .collect()
-}
 
 struct Expected {
     output: Vec<f64>,
@@ -71,8 +61,8 @@ fn check<const D: usize>(shape: [usize; D], dtype: DType) {
     let device = Device::flex();
     let c = shape[1];
     let n: usize = shape.iter().product();
-    let (x, g) = (values(n, 1, 0.7), values(n, 2, 0.0));
-    let (gamma, beta) = (values(c, 3, 1.0), values(c, 4, 0.0));
+    let (x, g) = (common::f32_exact_values(n, 1, 0.7), common::f32_exact_values(n, 2, 0.0));
+    let (gamma, beta) = (common::f32_exact_values(c, 3, 1.0), common::f32_exact_values(c, 4, 0.0));
     let eps = 1e-5;
     let t = |v: &[f64], s: Vec<usize>| Tensor::<D>::from_data(TensorData::new(v.to_vec(), s), &device).cast(dtype);
     let v1 = |v: &[f64]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), &device).cast(dtype);

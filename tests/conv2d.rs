@@ -3,6 +3,8 @@
 //! for strides, "same" and other paddings, asymmetric padding, dilation, groups, 1×1 kernels, batch 1
 //! (where the GEMMs run in parallel instead of the images) and f64 tensors.
 
+mod common;
+
 use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
@@ -44,18 +46,6 @@ impl Case {
     }
 }
 
-fn values(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            // Representable in f32, so that an f64 run sees exactly the reference's inputs.
-            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32 as f64
-        })
-        .collect()
-}
 
 /// y, and the gradients of Σ y·g with respect to x, w and b, by direct summation.
 fn reference(c: &Case, x: &[f64], w: &[f64], b: &[f64], g: &[f64]) -> [Vec<f64>; 4] {
@@ -106,10 +96,10 @@ fn check(c: Case, dtype: DType) {
     let xs = [c.batch, c.cin, h, wd];
     let ws = [c.cout, c.cin / c.groups, c.kernel[0], c.kernel[1]];
     let ys = [c.batch, c.cout, oh, ow];
-    let x = values(xs.iter().product(), 1);
-    let w = values(ws.iter().product(), 2);
-    let b = values(c.cout, 3);
-    let g = values(ys.iter().product(), 4);
+    let x = common::f32_exact_values(xs.iter().product(), 1, 0.0);
+    let w = common::f32_exact_values(ws.iter().product(), 2, 0.0);
+    let b = common::f32_exact_values(c.cout, 3, 0.0);
+    let g = common::f32_exact_values(ys.iter().product(), 4, 0.0);
     let tensor = |v: &[f64], shape: Vec<usize>| {
         let data = TensorData::new(v.to_vec(), shape);
         Tensor::<4>::from_data(data, &device).cast(dtype)

@@ -55,3 +55,17 @@ pub fn tmp(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     d
 }
+
+/// `n` pseudo-random values in [offset − ½, offset + ½), each exactly representable in f32 (so that a
+/// kernel run in f32 or f64 sees exactly the inputs of an f64 reference); deterministic in `seed`.
+pub fn f32_exact_values(n: usize, seed: u64, offset: f64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5 + offset) as f32 as f64
+        })
+        .collect()
+}
