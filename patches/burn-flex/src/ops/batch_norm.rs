@@ -11,9 +11,10 @@
 
 use alloc::vec::Vec;
 use burn_backend::DType;
-use burn_std::{Bytes, Shape, bf16, f16};
+use burn_std::{Bytes, Shape};
 use num_traits::Float;
 
+use super::module::{f32_to_half, half_to_f32};
 use super::wide_simd::wide;
 use crate::{FlexTensor, Layout};
 
@@ -166,6 +167,21 @@ impl<T> Output<T> {
     }
 }
 
+/// Scale and shift that normalise a channel: y = x·scale + shift = γ·(x − mean)/√(var + ε) + β.
+fn scale_shift(gamma: f64, beta: f64, mean: f64, var: f64, epsilon: f64) -> (f64, f64) {
+    let scale = gamma / (var + epsilon).sqrt();
+    (scale, beta - mean * scale)
+}
+
+/// Writes channel `c` of the output: x·a + b over each of its segments.
+fn normalize_channel<T: Real>(dst: &Shared<T>, xd: &[T], segments: impl Iterator<Item = usize>, inner: usize, a: T, b: T) {
+    for s in segments {
+        // Safety: a channel's segments belong to its task only.
+        let out = unsafe { dst.segment(s, inner) };
+        affine(out, &xd[s..s + inner], a, b);
+    }
+}
+
 fn values<T: Real>(t: &FlexTensor) -> Vec<T> {
     t.to_contiguous().storage::<T>().to_vec()
 }
@@ -197,13 +213,8 @@ fn train_typed<T: Real>(
             .map(|s| sum_squared_deviations(&xd[s..s + inner], m))
             .sum::<f64>()
             / count;
-        let scale = gamma[c].wide() / (var + epsilon).sqrt();
-        let (a, b0) = (T::narrow(scale), T::narrow(beta[c].wide() - mean * scale));
-        for s in segments {
-            // Safety: channel c's segments belong to this task only.
-            let out = unsafe { dst.segment(s, inner) };
-            affine(out, &xd[s..s + inner], a, b0);
-        }
+        let (scale, shift) = scale_shift(gamma[c].wide(), beta[c].wide(), mean, var, epsilon);
+        normalize_channel(&dst, xd, segments, inner, T::narrow(scale), T::narrow(shift));
         (m, T::narrow(var))
     });
     let (mean, var): (Vec<T>, Vec<T>) = stats.into_iter().unzip();
@@ -270,35 +281,13 @@ fn inference_typed<T: Real>(
     let mut out = Output::<T>::new(xd.len());
     let dst = out.shared();
     per_channel(channels, |c| {
-        let scale = gamma[c].wide() / (var[c].wide() + epsilon).sqrt();
-        let a = T::narrow(scale);
-        let b0 = T::narrow(beta[c].wide() - mean[c].wide() * scale);
-        for b in 0..batch {
-            let s = (b * channels + c) * inner;
-            // Safety: channel c's segments belong to this task only.
-            let out = unsafe { dst.segment(s, inner) };
-            affine(out, &xd[s..s + inner], a, b0);
-        }
+        let (scale, shift) = scale_shift(gamma[c].wide(), beta[c].wide(), mean[c].wide(), var[c].wide(), epsilon);
+        let segments = (0..batch).map(|b| (b * channels + c) * inner);
+        normalize_channel(&dst, xd, segments, inner, T::narrow(scale), T::narrow(shift));
     });
     // Safety: every channel task wrote all of its segments, which cover the buffer.
     let out = unsafe { out.finish(xd.len()) };
     tensor(out, &shape)
-}
-
-fn f32_of(t: FlexTensor) -> FlexTensor {
-    match t.dtype() {
-        DType::F16 => crate::ops::module::cast_to_f32(t, f16::to_f32),
-        DType::BF16 => crate::ops::module::cast_to_f32(t, bf16::to_f32),
-        _ => t,
-    }
-}
-
-fn back_to(t: FlexTensor, dtype: DType) -> FlexTensor {
-    match dtype {
-        DType::F16 => crate::ops::module::cast_from_f32(t, f16::from_f32),
-        DType::BF16 => crate::ops::module::cast_from_f32(t, bf16::from_f32),
-        _ => t,
-    }
 }
 
 /// Normalises with the batch's own statistics; returns (output, mean, biased variance).
@@ -311,10 +300,10 @@ pub(crate) fn batch_norm_train(
     let dtype = x.dtype();
     let (o, m, v) = match dtype {
         DType::F64 => train_typed::<f64>(x, gamma, beta, epsilon),
-        DType::F32 | DType::F16 | DType::BF16 => train_typed::<f32>(f32_of(x), f32_of(gamma), f32_of(beta), epsilon),
+        DType::F32 | DType::F16 | DType::BF16 => train_typed::<f32>(half_to_f32(x), half_to_f32(gamma), half_to_f32(beta), epsilon),
         dtype => panic!("batch_norm_train: unsupported dtype {dtype:?}"),
     };
-    (back_to(o, dtype), back_to(m, dtype), back_to(v, dtype))
+    (f32_to_half(o, dtype), f32_to_half(m, dtype), f32_to_half(v, dtype))
 }
 
 /// Gradients of [`batch_norm_train`]: (input, gamma, beta).
@@ -330,16 +319,16 @@ pub(crate) fn batch_norm_train_backward(
     let (dx, dg, db) = match dtype {
         DType::F64 => train_backward_typed::<f64>(x, gamma, mean, variance, epsilon, output_grad),
         DType::F32 | DType::F16 | DType::BF16 => train_backward_typed::<f32>(
-            f32_of(x),
-            f32_of(gamma),
-            f32_of(mean),
-            f32_of(variance),
+            half_to_f32(x),
+            half_to_f32(gamma),
+            half_to_f32(mean),
+            half_to_f32(variance),
             epsilon,
-            f32_of(output_grad),
+            half_to_f32(output_grad),
         ),
         dtype => panic!("batch_norm_train_backward: unsupported dtype {dtype:?}"),
     };
-    (back_to(dx, dtype), back_to(dg, dtype), back_to(db, dtype))
+    (f32_to_half(dx, dtype), f32_to_half(dg, dtype), f32_to_half(db, dtype))
 }
 
 /// Normalises with given statistics (inference).
@@ -355,9 +344,9 @@ pub(crate) fn batch_norm(
     let out = match dtype {
         DType::F64 => inference_typed::<f64>(x, gamma, beta, mean, variance, epsilon),
         DType::F32 | DType::F16 | DType::BF16 => {
-            inference_typed::<f32>(f32_of(x), f32_of(gamma), f32_of(beta), f32_of(mean), f32_of(variance), epsilon)
+            inference_typed::<f32>(half_to_f32(x), half_to_f32(gamma), half_to_f32(beta), half_to_f32(mean), half_to_f32(variance), epsilon)
         }
         dtype => panic!("batch_norm: unsupported dtype {dtype:?}"),
     };
-    back_to(out, dtype)
+    f32_to_half(out, dtype)
 }

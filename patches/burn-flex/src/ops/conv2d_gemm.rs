@@ -20,9 +20,11 @@ use alloc::vec;
 use alloc::vec::Vec;
 use burn_backend::DType;
 use burn_backend::ops::ConvOptions;
-use burn_std::{Bytes, Shape, bf16, f16};
+use burn_backend::ops::conv::calculate_conv_output_size_asymmetric;
+use burn_std::{Bytes, Shape, f16};
 use num_traits::{One, Zero};
 
+use super::module::{f32_to_half, half_to_f32};
 use super::wide_simd::wide;
 use crate::{FlexTensor, Layout};
 
@@ -85,11 +87,12 @@ impl Geometry {
             let (begin, end) = options.padding[i];
             let span = options.dilation[i] * (weight[2 + i] - 1) + 1;
             let padded = x[2 + i] + begin + end;
+            // burn's formula would underflow here.
             assert!(
                 padded >= span,
                 "conv2d: kernel extent {span} exceeds the padded input size {padded}"
             );
-            (padded - span) / options.stride[i] + 1
+            calculate_conv_output_size_asymmetric(weight[2 + i], options.stride[i], options.padding[i], options.dilation[i], x[2 + i])
         })
     }
 
@@ -619,13 +622,6 @@ fn weight_backward_typed<T: GemmElement>(
     FlexTensor::new(Bytes::from_elems(dw), Layout::contiguous(shape), T::DTYPE)
 }
 
-fn to_f32(t: FlexTensor) -> FlexTensor {
-    crate::ops::module::cast_to_f32(t, bf16::to_f32)
-}
-fn to_bf16(t: FlexTensor) -> FlexTensor {
-    crate::ops::module::cast_from_f32(t, bf16::from_f32)
-}
-
 /// Forward 2-D convolution (any stride, padding, dilation, groups; f32/f64/f16/bf16).
 pub(crate) fn conv2d(
     x: FlexTensor,
@@ -637,7 +633,10 @@ pub(crate) fn conv2d(
         DType::F32 => forward_typed::<f32>(x, weight, bias, options),
         DType::F64 => forward_typed::<f64>(x, weight, bias, options),
         DType::F16 => forward_typed::<f16>(x, weight, bias, options),
-        DType::BF16 => to_bf16(forward_typed::<f32>(to_f32(x), to_f32(weight), bias.map(to_f32), options)),
+        DType::BF16 => f32_to_half(
+            forward_typed::<f32>(half_to_f32(x), half_to_f32(weight), bias.map(half_to_f32), options),
+            DType::BF16,
+        ),
         dtype => panic!("conv2d: unsupported dtype {:?}", dtype),
     }
 }
@@ -653,7 +652,10 @@ pub(crate) fn conv2d_x_backward(
         DType::F32 => x_backward_typed::<f32>(x_shape, weight, output_grad, options),
         DType::F64 => x_backward_typed::<f64>(x_shape, weight, output_grad, options),
         DType::F16 => x_backward_typed::<f16>(x_shape, weight, output_grad, options),
-        DType::BF16 => to_bf16(x_backward_typed::<f32>(x_shape, to_f32(weight), to_f32(output_grad), options)),
+        DType::BF16 => f32_to_half(
+            x_backward_typed::<f32>(x_shape, half_to_f32(weight), half_to_f32(output_grad), options),
+            DType::BF16,
+        ),
         dtype => panic!("conv2d_x_backward: unsupported dtype {:?}", dtype),
     }
 }
@@ -669,7 +671,10 @@ pub(crate) fn conv2d_weight_backward(
         DType::F32 => weight_backward_typed::<f32>(x, weight_shape, output_grad, options),
         DType::F64 => weight_backward_typed::<f64>(x, weight_shape, output_grad, options),
         DType::F16 => weight_backward_typed::<f16>(x, weight_shape, output_grad, options),
-        DType::BF16 => to_bf16(weight_backward_typed::<f32>(to_f32(x), weight_shape, to_f32(output_grad), options)),
+        DType::BF16 => f32_to_half(
+            weight_backward_typed::<f32>(half_to_f32(x), weight_shape, half_to_f32(output_grad), options),
+            DType::BF16,
+        ),
         dtype => panic!("conv2d_weight_backward: unsupported dtype {:?}", dtype),
     }
 }

@@ -42,6 +42,24 @@ pub(crate) fn cast_from_f32<E: Element + Pod + Copy>(
     FlexTensor::new(bytes, Layout::contiguous(shape), E::dtype())
 }
 
+/// An f16 or bf16 tensor converted to f32 (other dtypes unchanged), for kernels computed in f32.
+pub(crate) fn half_to_f32(tensor: FlexTensor) -> FlexTensor {
+    match tensor.dtype() {
+        DType::F16 => cast_to_f32(tensor, burn_std::f16::to_f32),
+        DType::BF16 => cast_to_f32(tensor, burn_std::bf16::to_f32),
+        _ => tensor,
+    }
+}
+
+/// The inverse of [`half_to_f32`]: an f32 result converted back to `dtype` when that is f16 or bf16.
+pub(crate) fn f32_to_half(tensor: FlexTensor, dtype: DType) -> FlexTensor {
+    match dtype {
+        DType::F16 => cast_from_f32(tensor, burn_std::f16::from_f32),
+        DType::BF16 => cast_from_f32(tensor, burn_std::bf16::from_f32),
+        _ => tensor,
+    }
+}
+
 impl ModuleOps<Flex> for Flex {
     fn conv1d(
         x: FloatTensor<Flex>,
