@@ -137,6 +137,13 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
         case(2, 6, 10, 9, 1, 2, 0),  // 1×1 stride 2 (ResNet projection)
         case(2, 3, 4, 11, 7, 2, 3),  // 7×7 stride 2 (ImageNet stem)
         case(1, 8, 8, 6, 3, 1, 1),   // batch 1: parallel GEMMs
+        // Winograd path (≥ 8 channels, 3×3, stride 1, padding 1, planes ≥ 16×16; weight gradient
+        // ≤ 16 channels): batch 1, odd size with images grouped per GEMM (the last group smaller),
+        // several images per group, more channels than the weight gradient's path takes.
+        case(1, 8, 8, 16, 3, 1, 1),
+        case(5, 8, 9, 17, 3, 1, 1),
+        case(3, 9, 16, 16, 3, 1, 1),
+        case(3, 17, 8, 16, 3, 1, 1),
         case(2, 2, 3, 4, 5, 1, 2),   // kernel larger than half the image
         case(2, 3, 2, 5, 3, 1, 3),   // padding larger than the kernel's reach: empty rows and columns
     ];
@@ -147,9 +154,13 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     cases.push(Case { hw: [5, 9], kernel: [3, 1], padding: [(1, 1), (0, 0)], ..case(2, 3, 4, 1, 3, 1, 0) });
     cases.push(Case { groups: 2, ..case(2, 4, 6, 7, 3, 1, 1) });
     cases.push(Case { groups: 4, ..case(2, 4, 4, 7, 3, 2, 1) }); // depthwise
+    cases.push(Case { hw: [2, 131], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, one row of tiles
+    cases.push(Case { hw: [1, 256], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, half a row of tiles
+    cases.push(Case { hw: [129, 2], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, one column of tiles
     for c in cases {
         check(c, DType::F32);
     }
     check(case(2, 3, 4, 6, 3, 1, 1), DType::F64);
     check(case(2, 3, 4, 7, 3, 2, 1), DType::F64);
+    check(case(3, 8, 10, 17, 3, 1, 1), DType::F64); // Winograd
 }

@@ -25,6 +25,7 @@ use burn_std::{Bytes, Shape, f16};
 use num_traits::{One, Zero};
 
 use super::module::{f32_to_half, half_to_f32};
+use super::conv2d_winograd;
 use super::wide_simd::wide;
 use crate::{FlexTensor, Layout};
 
@@ -33,12 +34,35 @@ pub(crate) trait GemmElement:
     burn_backend::Element + bytemuck::Pod + Copy + Zero + One + core::ops::AddAssign + Send + Sync + 'static
 {
     const DTYPE: DType;
+
+    /// [`conv2d_winograd`]'s forward convolution (or, with `adjoint`, input gradient from `input` =
+    /// the output gradient), for the types it supports.
+    fn winograd(_input: &[Self], _x_shape: &[usize], _weight: &[Self], _out_channels: usize, _adjoint: bool) -> Option<Vec<Self>> {
+        None
+    }
+
+    /// [`conv2d_winograd`]'s weight gradient, for the types it supports.
+    fn winograd_weight_gradient(_x: &[Self], _x_shape: &[usize], _dy: &[Self], _out_channels: usize) -> Option<Vec<Self>> {
+        None
+    }
 }
 impl GemmElement for f32 {
     const DTYPE: DType = DType::F32;
+    fn winograd(input: &[Self], x_shape: &[usize], weight: &[Self], out_channels: usize, adjoint: bool) -> Option<Vec<Self>> {
+        Some(conv2d_winograd::convolution(input, x_shape, weight, out_channels, adjoint))
+    }
+    fn winograd_weight_gradient(x: &[Self], x_shape: &[usize], dy: &[Self], out_channels: usize) -> Option<Vec<Self>> {
+        Some(conv2d_winograd::weight_gradient(x, x_shape, dy, out_channels))
+    }
 }
 impl GemmElement for f64 {
     const DTYPE: DType = DType::F64;
+    fn winograd(input: &[Self], x_shape: &[usize], weight: &[Self], out_channels: usize, adjoint: bool) -> Option<Vec<Self>> {
+        Some(conv2d_winograd::convolution(input, x_shape, weight, out_channels, adjoint))
+    }
+    fn winograd_weight_gradient(x: &[Self], x_shape: &[usize], dy: &[Self], out_channels: usize) -> Option<Vec<Self>> {
+        Some(conv2d_winograd::weight_gradient(x, x_shape, dy, out_channels))
+    }
 }
 impl GemmElement for f16 {
     const DTYPE: DType = DType::F16;
@@ -301,18 +325,19 @@ fn col2im_body<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {
 
 /// A row-major matrix view for [`gemm`]: pointer, row stride, column stride.
 #[derive(Clone, Copy)]
-struct Mat<T> {
+pub(super) struct Mat<T> {
     ptr: *const T,
     rs: usize,
     cs: usize,
 }
 
 impl<T> Mat<T> {
-    fn rows(ptr: *const T, cols: usize) -> Self {
-        Self { ptr, rs: cols, cs: 1 }
+    /// A row-major matrix whose rows start `row_stride` elements apart.
+    pub(super) fn rows(ptr: *const T, row_stride: usize) -> Self {
+        Self { ptr, rs: row_stride, cs: 1 }
     }
     /// The transpose of a row-major `[rows, cols]` matrix.
-    fn transposed(ptr: *const T, cols: usize) -> Self {
+    pub(super) fn transposed(ptr: *const T, cols: usize) -> Self {
         Self { ptr, rs: 1, cs: cols }
     }
 }
@@ -322,11 +347,30 @@ impl<T> Mat<T> {
 /// # Safety
 /// The views must cover `m × k` and `k × n` elements and `dst` `m × n`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm<T: GemmElement>(
+pub(super) unsafe fn gemm<T: GemmElement>(
     m: usize,
     n: usize,
     k: usize,
     dst: *mut T,
+    accumulate: bool,
+    lhs: Mat<T>,
+    rhs: Mat<T>,
+    parallel: bool,
+) {
+    // Safety: forwarded.
+    unsafe { gemm_strided(m, n, k, Mat::rows(dst, n), accumulate, lhs, rhs, parallel) }
+}
+
+/// [`gemm`] into a destination view with any strides (written through its pointer).
+///
+/// # Safety
+/// As [`gemm`], with `dst` covering its `m × n` view.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemm_strided<T: GemmElement>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: Mat<T>,
     accumulate: bool,
     lhs: Mat<T>,
     rhs: Mat<T>,
@@ -349,9 +393,9 @@ unsafe fn gemm<T: GemmElement>(
             m,
             n,
             k,
-            dst,
-            1,
-            n as isize,
+            dst.ptr.cast_mut(),
+            dst.cs as isize,
+            dst.rs as isize,
             accumulate,
             lhs.ptr,
             lhs.cs as isize,
@@ -383,7 +427,7 @@ fn transpose<T: Copy>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
     }
 }
 
-fn threads() -> usize {
+pub(super) fn threads() -> usize {
     #[cfg(feature = "rayon")]
     {
         rayon::current_num_threads().max(1)
@@ -394,7 +438,7 @@ fn threads() -> usize {
     }
 }
 
-type Uninit<T> = core::mem::MaybeUninit<T>;
+pub(super) type Uninit<T> = core::mem::MaybeUninit<T>;
 
 /// Zero-fills a chunk of fresh output and returns it initialised. Each thread writes its own pages
 /// before reading them: reading a fresh zeroed allocation first maps the shared zero page, and the
@@ -418,7 +462,7 @@ std::thread_local! {
 
 /// Runs `f` with a scratch buffer of `len` elements, contents unspecified. A thread that is already
 /// inside (a nested rayon job on the same thread) gets a fresh buffer.
-fn with_scratch<T: GemmElement, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+pub(super) fn with_scratch<T: GemmElement, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
     let mut f = Some(f);
     #[cfg(feature = "std")]
     {
@@ -449,25 +493,38 @@ fn per_image<T: GemmElement>(
     chunk_len: usize,
     f: impl Fn(usize, &mut [Uninit<T>], bool) + Send + Sync,
 ) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(batch * chunk_len);
-    if chunk_len == 0 || batch == 0 {
-        out.resize(batch * chunk_len, T::zero());
+    per_images(batch, 1, chunk_len, f)
+}
+
+/// [`per_image`] for groups of `group` consecutive images (the last one may be smaller): `f(first
+/// image, chunk of the group's images, parallel_gemm)`.
+pub(super) fn per_images<T: GemmElement>(
+    batch: usize,
+    group: usize,
+    image_len: usize,
+    f: impl Fn(usize, &mut [Uninit<T>], bool) + Send + Sync,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(batch * image_len);
+    if image_len == 0 || batch == 0 {
+        out.resize(batch * image_len, T::zero());
         return out;
     }
-    let spare = &mut out.spare_capacity_mut()[..batch * chunk_len];
+    let group = group.max(1);
+    let chunk_len = group * image_len;
+    let spare = &mut out.spare_capacity_mut()[..batch * image_len];
     #[cfg(feature = "rayon")]
-    if batch >= threads() && threads() > 1 {
+    if batch.div_ceil(group) >= threads() && threads() > 1 {
         use rayon::prelude::*;
-        spare.par_chunks_mut(chunk_len).enumerate().for_each(|(b, chunk)| f(b, chunk, false));
+        spare.par_chunks_mut(chunk_len).enumerate().for_each(|(i, chunk)| f(i * group, chunk, false));
         // Safety: `f` initialised every chunk.
-        unsafe { out.set_len(batch * chunk_len) };
+        unsafe { out.set_len(batch * image_len) };
         return out;
     }
-    for (b, chunk) in spare.chunks_mut(chunk_len).enumerate() {
-        f(b, chunk, threads() > 1);
+    for (i, chunk) in spare.chunks_mut(chunk_len).enumerate() {
+        f(i * group, chunk, threads() > 1);
     }
     // Safety: `f` initialised every chunk.
-    unsafe { out.set_len(batch * chunk_len) };
+    unsafe { out.set_len(batch * image_len) };
     out
 }
 
@@ -475,6 +532,24 @@ fn contiguous<T: GemmElement>(t: &FlexTensor) -> FlexTensor {
     let t = t.to_contiguous();
     assert_eq!(t.dtype(), T::DTYPE, "conv2d: operands of different dtypes");
     t
+}
+
+fn forward_im2col<T: GemmElement>(geo: &Geometry, xd: &[T], wd: &[T]) -> Vec<T> {
+    let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
+    per_image(geo.batch, geo.image_out(), |b, y: &mut [Uninit<T>], parallel| {
+        let image = &xd[b * geo.image_in()..(b + 1) * geo.image_in()];
+        with_scratch(k * p, |col: &mut [T]| {
+            for g in 0..geo.groups {
+                im2col(geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], col);
+                let dst = y[g * og * p..(g + 1) * og * p].as_mut_ptr().cast::<T>();
+                // Safety: W_g is [og, K], col [K, P], dst [og, P], all inside their buffers; the
+                // GEMM writes (does not read) every element of dst, which initialises y.
+                unsafe {
+                    gemm(og, p, k, dst, false, Mat::rows(wd[g * og * k..].as_ptr(), k), Mat::rows(col.as_ptr(), p), parallel)
+                };
+            }
+        });
+    })
 }
 
 fn forward_typed<T: GemmElement>(
@@ -487,21 +562,9 @@ fn forward_typed<T: GemmElement>(
     let (xs, ws) = (x.layout().shape().to_vec(), weight.layout().shape().to_vec());
     let geo = Geometry::new(&xs, &ws, Geometry::output_size(&xs, &ws, options), options);
     let (xd, wd): (&[T], &[T]) = (x.storage(), weight.storage());
-    let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
-    let mut out = per_image(geo.batch, geo.image_out(), |b, y: &mut [Uninit<T>], parallel| {
-        let image = &xd[b * geo.image_in()..(b + 1) * geo.image_in()];
-        with_scratch(k * p, |col: &mut [T]| {
-            for g in 0..geo.groups {
-                im2col(&geo, &image[g * cg * geo.h * geo.w..(g + 1) * cg * geo.h * geo.w], col);
-                let dst = y[g * og * p..(g + 1) * og * p].as_mut_ptr().cast::<T>();
-                // Safety: W_g is [og, K], col [K, P], dst [og, P], all inside their buffers; the
-                // GEMM writes (does not read) every element of dst, which initialises y.
-                unsafe {
-                    gemm(og, p, k, dst, false, Mat::rows(wd[g * og * k..].as_ptr(), k), Mat::rows(col.as_ptr(), p), parallel)
-                };
-            }
-        });
-    });
+    let p = geo.positions();
+    let winograd = conv2d_winograd::applies(&xs, &ws, options).then(|| T::winograd(xd, &xs, wd, geo.out_channels, false));
+    let mut out = winograd.flatten().unwrap_or_else(|| forward_im2col(&geo, xd, wd));
     if let Some(bias) = bias {
         let bias = contiguous::<T>(&bias);
         let bd: &[T] = bias.storage();
@@ -515,20 +578,10 @@ fn forward_typed<T: GemmElement>(
     FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(shape), T::DTYPE)
 }
 
-fn x_backward_typed<T: GemmElement>(
-    x_shape: &[usize],
-    weight: FlexTensor,
-    output_grad: FlexTensor,
-    options: &ConvOptions<2>,
-) -> FlexTensor {
-    let (weight, dy) = (contiguous::<T>(&weight), contiguous::<T>(&output_grad));
-    let ws = weight.layout().shape().to_vec();
-    let ys = dy.layout().shape().to_vec();
-    let geo = Geometry::new(x_shape, &ws, [ys[2], ys[3]], options);
-    let (wd, dyd): (&[T], &[T]) = (weight.storage(), dy.storage());
+fn x_backward_im2col<T: GemmElement>(geo: &Geometry, wd: &[T], dyd: &[T]) -> Vec<T> {
     let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
     let plane = geo.h * geo.w;
-    let dx = per_image(geo.batch, geo.image_in(), |b, dx_b: &mut [Uninit<T>], parallel| {
+    per_image(geo.batch, geo.image_in(), |b, dx_b: &mut [Uninit<T>], parallel| {
         let dx_b = zeroed(dx_b);
         let dy_b = &dyd[b * geo.image_out()..(b + 1) * geo.image_out()];
         with_scratch(k * p, |dcol: &mut [T]| {
@@ -546,10 +599,25 @@ fn x_backward_typed<T: GemmElement>(
                         parallel,
                     )
                 };
-                col2im(&geo, dcol, &mut dx_b[g * cg * plane..(g + 1) * cg * plane]);
+                col2im(geo, dcol, &mut dx_b[g * cg * plane..(g + 1) * cg * plane]);
             }
         });
-    });
+    })
+}
+
+fn x_backward_typed<T: GemmElement>(
+    x_shape: &[usize],
+    weight: FlexTensor,
+    output_grad: FlexTensor,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    let (weight, dy) = (contiguous::<T>(&weight), contiguous::<T>(&output_grad));
+    let ws = weight.layout().shape().to_vec();
+    let ys = dy.layout().shape().to_vec();
+    let geo = Geometry::new(x_shape, &ws, [ys[2], ys[3]], options);
+    let (wd, dyd): (&[T], &[T]) = (weight.storage(), dy.storage());
+    let winograd = conv2d_winograd::applies(x_shape, &ws, options).then(|| T::winograd(dyd, x_shape, wd, geo.out_channels, true));
+    let dx = winograd.flatten().unwrap_or_else(|| x_backward_im2col(&geo, wd, dyd));
     let shape = Shape::from(x_shape.to_vec());
     FlexTensor::new(Bytes::from_elems(dx), Layout::contiguous(shape), T::DTYPE)
 }
@@ -565,6 +633,12 @@ fn weight_backward_typed<T: GemmElement>(
     let ys = dy.layout().shape().to_vec();
     let geo = Geometry::new(&xs, weight_shape, [ys[2], ys[3]], options);
     let (xd, dyd): (&[T], &[T]) = (x.storage(), dy.storage());
+    if conv2d_winograd::applies_to_weight_gradient(&xs, weight_shape, options)
+        && let Some(dw) = T::winograd_weight_gradient(xd, &xs, dyd, geo.out_channels)
+    {
+        let shape = Shape::from(weight_shape.to_vec());
+        return FlexTensor::new(Bytes::from_elems(dw), Layout::contiguous(shape), T::DTYPE);
+    }
     let (k, p, og, cg) = (geo.k(), geo.positions(), geo.group_out(), geo.group_in());
     let w_len = geo.out_channels * k;
     // Per group, dW_gᵀ [K, og] = col [K, P] · dy_b,gᵀ [P, og] (dyᵀ read in place, dW transposed once

@@ -99,6 +99,7 @@ pub mod comparison;
 mod conv_common;
 pub mod conv;
 pub(crate) mod conv2d_gemm;
+pub(crate) mod conv2d_winograd;
 pub(crate) mod wide_simd;
 pub mod conv_transpose;
 pub mod cumulative;
