@@ -100,6 +100,7 @@ mod conv_common;
 pub mod conv;
 pub(crate) mod conv2d_gemm;
 pub(crate) mod conv2d_winograd;
+pub(crate) mod relu_parallel;
 pub(crate) mod wide_simd;
 pub mod conv_transpose;
 pub mod cumulative;
