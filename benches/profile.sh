@@ -10,7 +10,7 @@ cat "$out/step.txt"
 perf report -i "$out/perf.data" --no-children --sort symbol --stdio 2>/dev/null | python3 -c '
 import re, sys
 groups = [
-    ("convolution: im2col, col2im (patched burn-flex) or the unpatched conv_transpose scatter", r"conv2d_gemm|im2col|col2im|conv_transpose|conv3d|conv2d_f32"),
+    ("convolution: Winograd transforms, im2col, col2im (patched burn-flex) or the unpatched conv_transpose scatter", r"conv2d_winograd|conv2d_gemm|im2col|col2im|conv_transpose|conv3d|conv2d_f32"),
     ("GEMM micro-kernels and packing (convolutions, linear heads)", r"gemm"),
     ("batch norm (patched burn-flex)", r"batch_norm"),
     ("copies: memmove (im2col rows), layout copies", r"memmove|memcpy|copy_2d|copy_strided|contiguous"),
