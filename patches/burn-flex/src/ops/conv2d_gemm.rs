@@ -15,6 +15,9 @@
 //! Here every product is a well-shaped GEMM on rows copied straight from NCHW, images run in parallel,
 //! and the weight gradient's partial sums are added in a fixed order (deterministic for a given number
 //! of threads).
+//!
+//! 3×3, stride-1, padding-1 convolutions with enough channels on large enough planes go to
+//! [`conv2d_winograd`] instead (see its `applies`), f32 and f64 only.
 
 use alloc::vec;
 use alloc::vec::Vec;
