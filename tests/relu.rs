@@ -32,9 +32,9 @@ fn check(n: usize) {
     let grads = (y.clone() * Tensor::<1>::from_data(TensorData::new(g.clone(), [n]), &device).autodiff()).sum().backward();
     let want_y: Vec<f32> = x.iter().map(|&v| if v.is_nan() || v > 0.0 { v } else { 0.0 }).collect();
     let want_dx: Vec<f32> = x.iter().zip(&g).map(|(&v, &g)| if v.is_nan() || v > 0.0 { g } else { 0.0 }).collect();
-    same(&y.inner().into_data().to_vec::<f32>().unwrap(), &want_y, &format!("relu of {n}"));
-    same(&xt.grad(&grads).unwrap().into_data().to_vec::<f32>().unwrap(), &want_dx, &format!("relu gradient of {n}"));
-    same(&kept.inner().into_data().to_vec::<f32>().unwrap(), &x, &format!("input of {n} after relu"));
+    same(&y.inner().into_data().try_to_vec::<f32>().unwrap(), &want_y, &format!("relu of {n}"));
+    same(&xt.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap(), &want_dx, &format!("relu gradient of {n}"));
+    same(&kept.inner().into_data().try_to_vec::<f32>().unwrap(), &x, &format!("input of {n} after relu"));
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn relu_of_a_transposed_tensor() {
     let device = Device::flex();
     let x = values(6 * 7);
     let t = Tensor::<2>::from_data(TensorData::new(x.clone(), [6, 7]), &device).transpose();
-    let got = relu(t).into_data().to_vec::<f32>().unwrap();
+    let got = relu(t).into_data().try_to_vec::<f32>().unwrap();
     let want: Vec<f32> = (0..7)
         .flat_map(|j| (0..6).map(move |i| (i, j)))
         .map(|(i, j)| x[i * 7 + j])

@@ -531,6 +531,27 @@ pub(super) fn per_images<T: GemmElement>(
     out
 }
 
+/// `Σ_r partial(start_r, end_r)` over contiguous ranges of the batch's images, one per thread (the
+/// ranges run in parallel), added in range order: the same result whatever the scheduling, for a
+/// given number of threads.
+pub(super) fn sum_over_image_ranges<T: GemmElement>(batch: usize, partial: impl Fn(usize, usize) -> Vec<T> + Send + Sync) -> Vec<T> {
+    let ranges = batch.min(threads()).max(1);
+    let range = |r: usize| partial(r * batch / ranges, (r + 1) * batch / ranges);
+    #[cfg(feature = "rayon")]
+    let partials: Vec<Vec<T>> = {
+        use rayon::prelude::*;
+        (0..ranges).into_par_iter().map(range).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let partials: Vec<Vec<T>> = (0..ranges).map(range).collect();
+    let mut partials = partials.into_iter();
+    let mut sum = partials.next().expect("at least one range");
+    for part in partials {
+        sum.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
+    }
+    sum
+}
+
 fn contiguous<T: GemmElement>(t: &FlexTensor) -> FlexTensor {
     let t = t.to_contiguous();
     assert_eq!(t.dtype(), T::DTYPE, "conv2d: operands of different dtypes");
@@ -647,12 +668,9 @@ fn weight_backward_typed<T: GemmElement>(
     // Per group, dW_gᵀ [K, og] = col [K, P] · dy_b,gᵀ [P, og] (dyᵀ read in place, dW transposed once
     // at the end): about 3× faster than dW = dy · colᵀ, whose right-hand side is strided along its
     // long dimension (measured with gemm 0.19's AVX-512 kernels at 16 channels).
-    // One partial sum per contiguous range of images, added in range order: the same result whatever
-    // the scheduling, for a given number of threads.
-    let ranges = geo.batch.min(threads()).max(1);
+    // Deterministic for a given number of threads (see `sum_over_image_ranges`).
     let parallel_gemm = geo.batch < threads();
-    let partial = |r: usize| {
-        let (start, end) = (r * geo.batch / ranges, (r + 1) * geo.batch / ranges);
+    let dwt = sum_over_image_ranges(geo.batch, |start, end| {
         let mut dwt = vec![T::zero(); w_len];
         with_scratch(k * p, |col: &mut [T]| {
             for b in start..end {
@@ -677,19 +695,7 @@ fn weight_backward_typed<T: GemmElement>(
             }
         });
         dwt
-    };
-    #[cfg(feature = "rayon")]
-    let partials: Vec<Vec<T>> = {
-        use rayon::prelude::*;
-        (0..ranges).into_par_iter().map(partial).collect()
-    };
-    #[cfg(not(feature = "rayon"))]
-    let partials: Vec<Vec<T>> = (0..ranges).map(partial).collect();
-    let mut partials = partials.into_iter();
-    let mut dwt = partials.next().unwrap_or_else(|| vec![T::zero(); w_len]);
-    for part in partials {
-        dwt.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
-    }
+    });
     let mut dw = vec![T::zero(); w_len];
     for g in 0..geo.groups {
         let range = g * og * k..(g + 1) * og * k;

@@ -21,7 +21,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use burn_backend::ops::ConvOptions;
 
-use super::conv2d_gemm::{GemmElement, Mat, Uninit, gemm_strided, per_images, threads, with_scratch};
+use super::conv2d_gemm::{GemmElement, Mat, Uninit, gemm_strided, per_images, sum_over_image_ranges, threads, with_scratch};
 use super::wide_simd::wide;
 
 /// Padding of the rows of the transformed matrices, in bytes, so that the 16 streams a transform
@@ -373,18 +373,15 @@ fn filter_adjoint<T: WinogradElement>(d: [[T; 4]; 4]) -> [[T; 3]; 3] {
 /// 2×2 tile `e` of `dy`, `dU_ξ [O, C] = Σ_tiles E_ξ · V_ξᵀ` (16 GEMMs reducing over tiles) and
 /// `dW = Gᵀ dU G`, the adjoint of the forward pass's `Y = Aᵀ ((G g Gᵀ) ⊙ V) A`.
 ///
-/// One partial sum per contiguous range of images, added in range order: the same result whatever
-/// the scheduling, for a given number of threads.
+/// Deterministic for a given number of threads (see [`sum_over_image_ranges`]).
 pub(crate) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy: &[T], out_channels: usize) -> Vec<T> {
     let [batch, channels, h, w] = [x_shape[0], x_shape[1], x_shape[2], x_shape[3]];
     let tiles = Tiles::new(h, w);
     let n = tiles.len();
     let (plane, image_in, image_out) = (h * w, channels * h * w, out_channels * h * w);
     let du_len = 16 * out_channels * channels;
-    let ranges = batch.min(threads()).max(1);
     let parallel_gemm = batch < threads();
-    let partial = |r: usize| {
-        let (start, end) = (r * batch / ranges, (r + 1) * batch / ranges);
+    let du = sum_over_image_ranges(batch, |start, end| {
         let mut du = vec![T::zero(); du_len];
         let group = TARGET_TILES.div_ceil(n).min(end - start).max(1);
         let ld = group * n + ROW_PAD_BYTES / core::mem::size_of::<T>();
@@ -422,19 +419,7 @@ pub(crate) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy
             }
         });
         du
-    };
-    #[cfg(feature = "rayon")]
-    let partials: Vec<Vec<T>> = {
-        use rayon::prelude::*;
-        (0..ranges).into_par_iter().map(partial).collect()
-    };
-    #[cfg(not(feature = "rayon"))]
-    let partials: Vec<Vec<T>> = (0..ranges).map(partial).collect();
-    let mut partials = partials.into_iter();
-    let mut du = partials.next().unwrap_or_else(|| vec![T::zero(); du_len]);
-    for part in partials {
-        du.iter_mut().zip(&part).for_each(|(a, &b)| *a += b);
-    }
+    });
     let pairs = out_channels * channels;
     let mut dw = vec![T::zero(); pairs * 9];
     for (pair, out) in dw.chunks_exact_mut(9).enumerate() {
