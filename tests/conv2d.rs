@@ -137,7 +137,7 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
         case(2, 6, 10, 9, 1, 2, 0),  // 1×1 stride 2 (ResNet projection)
         case(2, 3, 4, 11, 7, 2, 3),  // 7×7 stride 2 (ImageNet stem)
         case(1, 8, 8, 6, 3, 1, 1),   // batch 1: parallel GEMMs
-        // Winograd path (≥ 8 channels, 3×3, stride 1, padding 1, planes ≥ 16×16; weight gradient
+        // Winograd F(2×2, 3×3) (≥ 8 channels, 3×3, stride 1, padding 1, planes ≥ 16×16; weight gradient
         // ≤ 16 channels): batch 1, odd size with images grouped per GEMM (the last group smaller),
         // several images per group, more channels than the weight gradient's path takes.
         case(1, 8, 8, 16, 3, 1, 1),
@@ -157,10 +157,18 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     cases.push(Case { hw: [2, 131], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, one row of tiles
     cases.push(Case { hw: [1, 256], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, half a row of tiles
     cases.push(Case { hw: [129, 2], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, one column of tiles
+    // Winograd F(4×4, 3×3) (the same convolutions on planes from 8×8 up to below 16×16): exact tiles;
+    // a partial last row and column of tiles with output channels in blocks of 8, 4 and 1 (13); a
+    // non-square plane with a smaller last group of images; batch 1 (the products on several threads).
+    cases.push(case(3, 8, 8, 8, 3, 1, 1));
+    cases.push(case(2, 9, 13, 11, 3, 1, 1));
+    cases.push(Case { hw: [8, 13], ..case(5, 12, 8, 1, 3, 1, 1) });
+    cases.push(Case { hw: [15, 9], ..case(1, 8, 16, 1, 3, 1, 1) });
     for c in cases {
         check(c, DType::F32);
     }
     check(case(2, 3, 4, 6, 3, 1, 1), DType::F64);
     check(case(2, 3, 4, 7, 3, 2, 1), DType::F64);
     check(case(3, 8, 10, 17, 3, 1, 1), DType::F64); // Winograd
+    check(case(3, 8, 10, 10, 3, 1, 1), DType::F64); // Winograd F(4×4, 3×3)
 }

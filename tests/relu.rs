@@ -1,7 +1,8 @@
 //! The CPU backend's ReLU and its gradient (patched burn-flex: parallel, wide-vector path for
 //! contiguous f32 tensors, patches/README.md) against the definition: sizes below and above the
-//! parallel split (not a multiple of its chunk), NaN propagation, a shared input left untouched,
-//! and a non-contiguous (transposed) input, which takes burn-flex's generic path.
+//! parallel split (not a multiple of its chunk), NaN propagation, a shared input left untouched (the
+//! output then goes to fresh memory) and an unshared one overwritten in place, a gradient shared by two
+//! ReLUs, and a non-contiguous (transposed) input, which takes burn-flex's generic path.
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -41,6 +42,35 @@ fn check(n: usize) {
 fn relu_and_its_gradient_match_the_definition() {
     for n in [5, 1000, 3 * 32768 + 17] {
         check(n);
+    }
+}
+
+#[test]
+fn relu_in_place_of_an_unshared_tensor() {
+    let device = Device::flex();
+    for n in [5, 3 * 32768 + 17] {
+        let x = values(n);
+        let got = relu(Tensor::<1>::from_data(TensorData::new(x.clone(), [n]), &device));
+        let want: Vec<f32> = x.iter().map(|&v| if v.is_nan() || v > 0.0 { v } else { 0.0 }).collect();
+        same(&got.into_data().try_to_vec::<f32>().unwrap(), &want, &format!("unshared relu of {n}"));
+    }
+}
+
+#[test]
+fn two_relus_sharing_one_output_gradient() {
+    // The gradient of a sum goes to both terms as one shared tensor: the first ReLU's backward must not
+    // overwrite it.
+    let device = Device::flex();
+    let n = 3 * 32768 + 17;
+    let (a, b) = (values(n), values(n).into_iter().map(|v| -0.5 * v).collect::<Vec<f32>>());
+    let g: Vec<f32> = (0..n).map(|i| 1.0 + (i % 13) as f32).collect();
+    let leaf = |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [n]), &device).autodiff().require_grad();
+    let (at, bt) = (leaf(&a), leaf(&b));
+    let z = relu(at.clone()) + relu(bt.clone());
+    let grads = (z * Tensor::<1>::from_data(TensorData::new(g.clone(), [n]), &device).autodiff()).sum().backward();
+    for (t, v, name) in [(&at, &a, "first"), (&bt, &b, "second")] {
+        let want: Vec<f32> = v.iter().zip(&g).map(|(&v, &g)| if v.is_nan() || v > 0.0 { g } else { 0.0 }).collect();
+        same(&t.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap(), &want, &format!("gradient of the {name} relu"));
     }
 }
 

@@ -16,8 +16,9 @@
 //! and the weight gradient's partial sums are added in a fixed order (deterministic for a given number
 //! of threads).
 //!
-//! 3×3, stride-1, padding-1 convolutions with enough channels on large enough planes go to
-//! [`conv2d_winograd`] instead (see its `applies`), f32 and f64 only.
+//! 3×3, stride-1, padding-1 convolutions with enough channels on planes from 8×8 up go to Winograd
+//! instead ([`conv2d_winograd::tile_for`]; the weight gradient only at ≤ 16 channels on planes from
+//! 16×16), f32 and f64 only.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -28,7 +29,7 @@ use burn_std::{Bytes, Shape, f16};
 use num_traits::{One, Zero};
 
 use super::module::{f32_to_half, half_to_f32};
-use super::conv2d_winograd;
+use super::conv2d_winograd::{self, Tile};
 use super::wide_simd::wide;
 use crate::{FlexTensor, Layout};
 
@@ -40,7 +41,7 @@ pub(crate) trait GemmElement:
 
     /// [`conv2d_winograd`]'s forward convolution (or, with `adjoint`, input gradient from `input` =
     /// the output gradient), for the types it supports.
-    fn winograd(_input: &[Self], _x_shape: &[usize], _weight: &[Self], _out_channels: usize, _adjoint: bool) -> Option<Vec<Self>> {
+    fn winograd(_tile: Tile, _input: &[Self], _x_shape: &[usize], _weight: &[Self], _out_channels: usize, _adjoint: bool) -> Option<Vec<Self>> {
         None
     }
 
@@ -51,8 +52,8 @@ pub(crate) trait GemmElement:
 }
 impl GemmElement for f32 {
     const DTYPE: DType = DType::F32;
-    fn winograd(input: &[Self], x_shape: &[usize], weight: &[Self], out_channels: usize, adjoint: bool) -> Option<Vec<Self>> {
-        Some(conv2d_winograd::convolution(input, x_shape, weight, out_channels, adjoint))
+    fn winograd(tile: Tile, input: &[Self], x_shape: &[usize], weight: &[Self], out_channels: usize, adjoint: bool) -> Option<Vec<Self>> {
+        Some(conv2d_winograd::convolution_with(tile, input, x_shape, weight, out_channels, adjoint))
     }
     fn winograd_weight_gradient(x: &[Self], x_shape: &[usize], dy: &[Self], out_channels: usize) -> Option<Vec<Self>> {
         Some(conv2d_winograd::weight_gradient(x, x_shape, dy, out_channels))
@@ -60,8 +61,8 @@ impl GemmElement for f32 {
 }
 impl GemmElement for f64 {
     const DTYPE: DType = DType::F64;
-    fn winograd(input: &[Self], x_shape: &[usize], weight: &[Self], out_channels: usize, adjoint: bool) -> Option<Vec<Self>> {
-        Some(conv2d_winograd::convolution(input, x_shape, weight, out_channels, adjoint))
+    fn winograd(tile: Tile, input: &[Self], x_shape: &[usize], weight: &[Self], out_channels: usize, adjoint: bool) -> Option<Vec<Self>> {
+        Some(conv2d_winograd::convolution_with(tile, input, x_shape, weight, out_channels, adjoint))
     }
     fn winograd_weight_gradient(x: &[Self], x_shape: &[usize], dy: &[Self], out_channels: usize) -> Option<Vec<Self>> {
         Some(conv2d_winograd::weight_gradient(x, x_shape, dy, out_channels))
@@ -587,8 +588,8 @@ fn forward_typed<T: GemmElement>(
     let geo = Geometry::new(&xs, &ws, Geometry::output_size(&xs, &ws, options), options);
     let (xd, wd): (&[T], &[T]) = (x.storage(), weight.storage());
     let p = geo.positions();
-    let winograd = conv2d_winograd::applies(&xs, &ws, options).then(|| T::winograd(xd, &xs, wd, geo.out_channels, false));
-    let mut out = winograd.flatten().unwrap_or_else(|| forward_im2col(&geo, xd, wd));
+    let winograd = conv2d_winograd::tile_for(&xs, &ws, options).and_then(|t| T::winograd(t, xd, &xs, wd, geo.out_channels, false));
+    let mut out = winograd.unwrap_or_else(|| forward_im2col(&geo, xd, wd));
     if let Some(bias) = bias {
         let bias = contiguous::<T>(&bias);
         let bd: &[T] = bias.storage();
@@ -640,8 +641,8 @@ fn x_backward_typed<T: GemmElement>(
     let ys = dy.layout().shape().to_vec();
     let geo = Geometry::new(x_shape, &ws, [ys[2], ys[3]], options);
     let (wd, dyd): (&[T], &[T]) = (weight.storage(), dy.storage());
-    let winograd = conv2d_winograd::applies(x_shape, &ws, options).then(|| T::winograd(dyd, x_shape, wd, geo.out_channels, true));
-    let dx = winograd.flatten().unwrap_or_else(|| x_backward_im2col(&geo, wd, dyd));
+    let winograd = conv2d_winograd::tile_for(x_shape, &ws, options).and_then(|t| T::winograd(t, dyd, x_shape, wd, geo.out_channels, true));
+    let dx = winograd.unwrap_or_else(|| x_backward_im2col(&geo, wd, dyd));
     let shape = Shape::from(x_shape.to_vec());
     FlexTensor::new(Bytes::from_elems(dx), Layout::contiguous(shape), T::DTYPE)
 }

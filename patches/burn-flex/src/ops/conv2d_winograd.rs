@@ -62,6 +62,34 @@ pub(crate) fn applies(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -
         && x[2] * x[3] >= MIN_PLANE
 }
 
+/// The Winograd tile size for a convolution's forward pass and input gradient, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tile {
+    /// F(2×2, 3×3), this module.
+    F2,
+    /// F(4×4, 3×3), [`conv2d_winograd_f4`](super::conv2d_winograd_f4).
+    F4,
+}
+
+/// F(2×2, 3×3) on planes of 16×16 and more, F(4×4, 3×3) on smaller ones down to 8×8 (each module's
+/// `applies`): the larger tile saves more multiplications but has longer transforms, and was as fast
+/// or slower on the larger planes, faster on 8×8 ones, where F(2×2, 3×3) lost to im2col.
+pub(crate) fn tile_for(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> Option<Tile> {
+    if applies(x, weight, options) {
+        Some(Tile::F2)
+    } else {
+        super::conv2d_winograd_f4::applies(x, weight, options).then_some(Tile::F4)
+    }
+}
+
+/// The forward convolution or input gradient (see [`convolution`]) with `tile`.
+pub(crate) fn convolution_with<T: WinogradElement>(tile: Tile, input: &[T], x_shape: &[usize], weight: &[T], out_channels: usize, adjoint: bool) -> Vec<T> {
+    match tile {
+        Tile::F2 => convolution(input, x_shape, weight, out_channels, adjoint),
+        Tile::F4 => super::conv2d_winograd_f4::convolution(input, x_shape, weight, out_channels, adjoint),
+    }
+}
+
 /// Whether [`weight_gradient`] computes this convolution's weight gradient.
 pub(crate) fn applies_to_weight_gradient(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> bool {
     applies(x, weight, options) && x[1] <= MAX_WEIGHT_GRADIENT_CHANNELS && weight[0] <= MAX_WEIGHT_GRADIENT_CHANNELS

@@ -42,6 +42,47 @@ fn relu_mask_in_place_body<T: Pod32>(output: &[T], grad: &mut [T]) {
     });
 }
 
+// The same into fresh memory, for inputs that are shared (autodiff keeps ReLU's input for its
+// backward pass, so the forward's input is always shared during training): one parallel pass instead
+// of a single-threaded copy followed by the in-place pass.
+wide!(fn relu_into = relu_into_body<T: Pod32>(values: &[T], out: &mut [Uninit<T>]));
+#[inline(always)]
+fn relu_into_body<T: Pod32>(values: &[T], out: &mut [Uninit<T>]) {
+    out.iter_mut().zip(values).for_each(|(o, &x)| {
+        o.write(bytemuck::cast(relu_value(bytemuck::cast(x))));
+    });
+}
+
+wide!(fn relu_mask_into = relu_mask_into_body<T: Pod32>(output: &[T], grad: &[T], out: &mut [Uninit<T>]));
+#[inline(always)]
+fn relu_mask_into_body<T: Pod32>(output: &[T], grad: &[T], out: &mut [Uninit<T>]) {
+    let zero: T = bytemuck::cast(0.0f32);
+    out.iter_mut().zip(grad.iter().zip(output)).for_each(|(d, (&g, &o))| {
+        let o: f32 = bytemuck::cast(o);
+        d.write(if o.is_nan() || o > 0.0 { g } else { zero });
+    });
+}
+
+type Uninit<T> = core::mem::MaybeUninit<T>;
+
+/// A new contiguous f32 tensor of `shape` whose chunks `f(start, chunk)` writes, in parallel.
+fn fresh(shape: &burn_std::Shape, n: usize, f: impl Fn(usize, &mut [Uninit<f32>]) + Send + Sync) -> FlexTensor {
+    let mut values: Vec<f32> = Vec::with_capacity(n);
+    let spare = &mut values.spare_capacity_mut()[..n];
+    #[cfg(feature = "rayon")]
+    if n >= 2 * CHUNK {
+        use rayon::prelude::*;
+        spare.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| f(i * CHUNK, chunk));
+    } else {
+        f(0, spare);
+    }
+    #[cfg(not(feature = "rayon"))]
+    f(0, spare);
+    // Safety: `f` initialised all `n` elements.
+    unsafe { values.set_len(n) };
+    FlexTensor::new(Bytes::from_elems(values), Layout::contiguous(shape.clone()), DType::F32)
+}
+
 fn for_chunks(values: &mut [f32], f: impl Fn(usize, &mut [f32]) + Send + Sync) {
     #[cfg(feature = "rayon")]
     if values.len() >= 2 * CHUNK {
@@ -56,23 +97,17 @@ fn plain_f32(t: &FlexTensor) -> bool {
     t.dtype() == DType::F32 && t.layout().is_contiguous() && t.layout().start_offset() == 0
 }
 
-/// An owned, contiguous copy of `t` to write into (the tensor itself when nothing else shares it).
-fn writable(t: FlexTensor) -> FlexTensor {
-    if t.is_unique() {
-        return t;
-    }
-    let n = t.layout().num_elements();
-    let values: Vec<f32> = t.storage::<f32>()[..n].to_vec();
-    FlexTensor::new(Bytes::from_elems(values), Layout::contiguous(t.layout().shape().clone()), DType::F32)
-}
-
 /// ReLU, or `Err(tensor)` back when it is not a contiguous f32 tensor.
 pub(crate) fn relu(tensor: FlexTensor) -> Result<FlexTensor, FlexTensor> {
     if !plain_f32(&tensor) {
         return Err(tensor);
     }
     let n = tensor.layout().num_elements();
-    let mut out = writable(tensor);
+    if !tensor.is_unique() {
+        let values: &[f32] = &tensor.storage::<f32>()[..n];
+        return Ok(fresh(tensor.layout().shape(), n, |start, out| relu_into(&values[start..start + out.len()], out)));
+    }
+    let mut out = tensor;
     for_chunks(&mut out.storage_mut::<f32>()[..n], |_, chunk| relu_in_place(chunk));
     Ok(out)
 }
@@ -84,8 +119,15 @@ pub(crate) fn relu_backward(output: FlexTensor, grad: FlexTensor) -> Result<Flex
         return Err((output, grad));
     }
     let n = grad.layout().num_elements();
-    let mut out = writable(grad);
     let mask: &[f32] = &output.storage::<f32>()[..n];
+    if !grad.is_unique() {
+        let values: &[f32] = &grad.storage::<f32>()[..n];
+        let range = |start: usize, len: usize| start..start + len;
+        return Ok(fresh(grad.layout().shape(), n, |start, out| {
+            relu_mask_into(&mask[range(start, out.len())], &values[range(start, out.len())], out)
+        }));
+    }
+    let mut out = grad;
     for_chunks(&mut out.storage_mut::<f32>()[..n], |start, chunk| {
         relu_mask_in_place(&mask[start..start + chunk.len()], chunk)
     });
