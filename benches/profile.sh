@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
-perf record -F 499 -g -o "$out/perf.data" -- ./target/release/trgl bench step --steps 5 --warmup 1 --mode parallel "$@" >"$out/step.txt" 2>&1
+mode=(--mode parallel)
+for a in "$@"; do [[ $a == --mode || $a == --mode=* ]] && mode=(); done
+perf record -F 499 -g -o "$out/perf.data" -- ./target/release/trgl bench step --steps 5 --warmup 1 "${mode[@]}" "$@" >"$out/step.txt" 2>&1
 cat "$out/step.txt"
 perf report -i "$out/perf.data" --no-children --sort symbol --stdio 2>/dev/null | python3 -c '
 import re, sys
