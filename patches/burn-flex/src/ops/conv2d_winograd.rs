@@ -26,7 +26,7 @@ use super::wide_simd::wide;
 
 /// Padding of the rows of the transformed matrices, in bytes, so that the 16 streams a transform
 /// reads or writes are not a power of two apart at the usual sizes (cache-set and 4K aliasing).
-const ROW_PAD_BYTES: usize = 64;
+pub(super) const ROW_PAD_BYTES: usize = 64;
 
 /// Element types with the arithmetic the transforms need.
 pub(crate) trait WinogradElement: GemmElement + num_traits::Float {}
@@ -51,6 +51,12 @@ const TARGET_TILES: usize = 256;
 /// Whether [`convolution`] computes this convolution and its input gradient (`x`: `[N, C, H, W]`,
 /// `weight`: `[O, C, 3, 3]`).
 pub(crate) fn applies(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> bool {
+    is_winograd_shape(x, weight, options) && x[2] * x[3] >= MIN_PLANE
+}
+
+/// An ungrouped 3×3 convolution with stride 1, dilation 1 and padding 1 ("same"), with enough input
+/// and output channels: what both Winograd tile sizes compute, whatever the plane's size.
+pub(super) fn is_winograd_shape(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> bool {
     options.groups == 1
         && weight[2] == 3
         && weight[3] == 3
@@ -59,7 +65,6 @@ pub(crate) fn applies(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -
         && options.padding == [(1, 1), (1, 1)]
         && x[1] >= MIN_CHANNELS
         && weight[0] >= MIN_CHANNELS
-        && x[2] * x[3] >= MIN_PLANE
 }
 
 /// The Winograd tile size for a convolution's forward pass and input gradient, if any.
@@ -183,13 +188,13 @@ fn parity_planes<T: WinogradElement>(tiles: Tiles, x: &[T], s: &mut [T]) {
     }
 }
 
-/// The `n`-element rows `ξ · stride` of `v`, disjoint (`stride ≥ n`) mutable slices.
+/// The `n`-element rows `k · stride` of `v` for `k < K`, disjoint (`stride ≥ n`) mutable slices.
 #[inline(always)]
-fn rows_apart<T>(v: &mut [T], stride: usize, n: usize) -> [&mut [T]; 16] {
-    assert!(v.len() >= 15 * stride + n && stride >= n, "winograd: destination too small");
+pub(super) fn rows_apart<T, const K: usize>(v: &mut [T], stride: usize, n: usize) -> [&mut [T]; K] {
+    assert!(v.len() >= (K - 1) * stride + n && stride >= n, "winograd: destination too small");
     let base = v.as_mut_ptr();
     // Safety: inside `v` (asserted) and pairwise disjoint; they borrow `v` for their lifetime.
-    core::array::from_fn(|xi| unsafe { core::slice::from_raw_parts_mut(base.add(xi * stride), n) })
+    core::array::from_fn(|k| unsafe { core::slice::from_raw_parts_mut(base.add(k * stride), n) })
 }
 
 // Writes `V_ξ` of one channel plane (`x`: `[h, w]`) to `v[ξ · stride ..][.. th·tw]`; `work` is
@@ -225,7 +230,7 @@ fn transform_input_body<T: WinogradElement>(tiles: Tiles, x: &[T], v: &mut [T], 
     }
     // Row transform Bᵀ along y: rows 2ty−1 … 2ty+2 are C_1j[ty−1], C_0j[ty], C_1j[ty], C_0j[ty+1].
     let first = tw.min(n);
-    let mut v = rows_apart(v, stride, n);
+    let mut v = rows_apart::<T, 16>(v, stride, n);
     for j in 0..4 {
         let (c0j, c1j) = (&c[j * n..(j + 1) * n], &c[(4 + j) * n..(5 + j) * n]);
         let [v0, v1, v2, v3] = [0, 4, 8, 12].map(|i| core::mem::take(&mut v[i + j]));
@@ -263,7 +268,7 @@ fn transform_grad_body<T: WinogradElement>(tiles: Tiles, dy: &[T], e: &mut [T], 
         f3.iter_mut().zip(d1).for_each(|(o, &v)| *o = -v);
     }
     // Along y, the same combination of F_0j and F_1j.
-    let mut e = rows_apart(e, stride, n);
+    let mut e = rows_apart::<T, 16>(e, stride, n);
     for j in 0..4 {
         let (f0j, f1j) = (&f[j * n..(j + 1) * n], &f[(4 + j) * n..(5 + j) * n]);
         let [e0, e1, e2, e3] = [0, 4, 8, 12].map(|i| core::mem::take(&mut e[i + j]));

@@ -23,15 +23,9 @@ use alloc::vec::Vec;
 use burn_backend::ops::ConvOptions;
 
 use super::conv2d_gemm::{Uninit, per_images, threads, with_scratch};
-use super::winograd_gemm::{COLUMNS, products};
-use super::conv2d_winograd::WinogradElement;
+use super::conv2d_winograd::{ROW_PAD_BYTES, WinogradElement, is_winograd_shape, rows_apart};
 use super::wide_simd::wide;
-
-/// Padding of the rows of the transformed matrices, in bytes (see `conv2d_winograd`).
-const ROW_PAD_BYTES: usize = 64;
-
-/// Below this many input or output channels there is little multiplication for the transforms to save.
-const MIN_CHANNELS: usize = 8;
+use super::winograd_gemm::{COLUMNS, products};
 
 /// Bytes of transformed input and products per group of images: about one core's L2 here (2 MiB).
 /// Smaller groups were slower at 8×8 (the transforms' loops get short: 2.2 ms → 4.4 ms at 256 KiB),
@@ -52,14 +46,7 @@ const MIN_SIDE: usize = 8;
 /// Whether [`convolution`] computes this convolution and its input gradient (`x`: `[N, C, H, W]`,
 /// `weight`: `[O, C, 3, 3]`).
 pub(crate) fn applies(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> bool {
-    options.groups == 1
-        && weight[2] == 3
-        && weight[3] == 3
-        && options.stride == [1, 1]
-        && options.dilation == [1, 1]
-        && options.padding == [(1, 1), (1, 1)]
-        && x[1] >= MIN_CHANNELS
-        && weight[0] >= MIN_CHANNELS
+    is_winograd_shape(x, weight, options)
         && x[2] >= MIN_SIDE
         && x[3] >= MIN_SIDE
         && has_fused_multiply_add()
@@ -231,15 +218,6 @@ fn split4<T>(v: &mut [T], n: usize) -> [&mut [T]; 4] {
     let (b, rest) = rest.split_at_mut(n);
     let (c, d) = rest.split_at_mut(n);
     [a, b, c, &mut d[..n]]
-}
-
-/// The `n`-element rows `k · stride` of `v`, disjoint (`stride ≥ n`) mutable slices.
-#[inline(always)]
-fn rows_apart<T, const K: usize>(v: &mut [T], stride: usize, n: usize) -> [&mut [T]; K] {
-    assert!(v.len() >= (K - 1) * stride + n && stride >= n, "winograd: destination too small");
-    let base = v.as_mut_ptr();
-    // Safety: inside `v` (asserted) and pairwise disjoint; they borrow `v` for their lifetime.
-    core::array::from_fn(|k| unsafe { core::slice::from_raw_parts_mut(base.add(k * stride), n) })
 }
 
 /// One direction of the input transform `Bᵀ`, element-wise over `n` tiles: `out_k = Σ_j Bᵀ[k][j] d_j`
