@@ -48,7 +48,7 @@ const MAX_WEIGHT_GRADIENT_CHANNELS: usize = 16;
 /// Tiles per GEMM that keep its fixed costs small; images are grouped until they reach it.
 const TARGET_TILES: usize = 256;
 
-/// Whether [`convolution`] computes this convolution and its input gradient (`x`: `[N, C, H, W]`,
+/// Whether F(2×2, 3×3) ([`convolution_with`]) computes this convolution and its input gradient (`x`: `[N, C, H, W]`,
 /// `weight`: `[O, C, 3, 3]`).
 pub(crate) fn applies(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> bool {
     is_winograd_shape(x, weight, options) && x[2] * x[3] >= MIN_PLANE
@@ -87,11 +87,16 @@ pub(crate) fn tile_for(x: &[usize], weight: &[usize], options: &ConvOptions<2>) 
     }
 }
 
-/// The forward convolution or input gradient (see [`convolution`]) with `tile`.
+/// The forward convolution of `input` (`x_shape`: `[N, C, H, W]`) with `weight` (`[O, C, 3, 3]`) with
+/// `tile`, or with `adjoint` its input gradient, `input` then being the output gradient (`[N, O, H, W]`):
+/// the same convolution with the flipped, channel-swapped filter, from `O` channels to `C`.
 pub(crate) fn convolution_with<T: WinogradElement>(tile: Tile, input: &[T], x_shape: &[usize], weight: &[T], out_channels: usize, adjoint: bool) -> Vec<T> {
+    use super::conv2d_winograd_f4 as f4;
+    let [batch, channels, h, w] = [x_shape[0], x_shape[1], x_shape[2], x_shape[3]];
+    let (from, to) = if adjoint { (out_channels, channels) } else { (channels, out_channels) };
     match tile {
-        Tile::F2 => convolution(input, x_shape, weight, out_channels, adjoint),
-        Tile::F4 => super::conv2d_winograd_f4::convolution(input, x_shape, weight, out_channels, adjoint),
+        Tile::F2 => convolve(input, batch, from, h, w, &transform_filter(weight, out_channels, channels, adjoint), to),
+        Tile::F4 => f4::convolve(input, batch, from, h, w, &f4::transform_filter(weight, out_channels, channels, adjoint), to),
     }
 }
 
@@ -376,18 +381,6 @@ fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: us
             }
         });
     })
-}
-
-/// The forward convolution of `input` (`x_shape`: `[N, C, H, W]`) with `weight` (`[O, C, 3, 3]`) for
-/// [`applies`] shapes, or with `adjoint` its input gradient, `input` then being the output gradient
-/// (`[N, O, H, W]`).
-pub(crate) fn convolution<T: WinogradElement>(input: &[T], x_shape: &[usize], weight: &[T], out_channels: usize, adjoint: bool) -> Vec<T> {
-    let [batch, channels, h, w] = [x_shape[0], x_shape[1], x_shape[2], x_shape[3]];
-    let u = transform_filter(weight, out_channels, channels, adjoint);
-    match adjoint {
-        false => convolve(input, batch, channels, h, w, &u, out_channels),
-        true => convolve(input, batch, out_channels, h, w, &u, channels),
-    }
 }
 
 /// `Gᵀ d G` (3×3) for a 4×4 `d`, the adjoint of the filter transform.

@@ -43,7 +43,7 @@ fn images_per_group<T>(positions: usize, channels: usize, tiles_per_image: usize
 /// or faster there.
 const MIN_SIDE: usize = 8;
 
-/// Whether [`convolution`] computes this convolution and its input gradient (`x`: `[N, C, H, W]`,
+/// Whether F(4×4, 3×3) (`conv2d_winograd::convolution_with`) computes this convolution and its input gradient (`x`: `[N, C, H, W]`,
 /// `weight`: `[O, C, 3, 3]`).
 pub(crate) fn applies(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> bool {
     is_winograd_shape(x, weight, options)
@@ -89,7 +89,7 @@ fn constant<T: WinogradElement>(v: f64) -> T {
 
 /// `U_ξ [rows, cols] = G g Gᵀ` for every filter `g` of `weight` (`[O, C, 3, 3]`), stored
 /// `[36, rows, cols]`. With `adjoint`, the filter of the input gradient: `g'[c, o] = flip(g[o, c])`.
-fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
+pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
     const G: [[f64; 3]; 6] = [
         [1.0 / 4.0, 0.0, 0.0],
         [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
@@ -379,7 +379,7 @@ fn interleave_any<T: WinogradElement>(st: Stack, out: &[T], y: &mut [Uninit<T>],
 
 /// The convolution of `x` (`[batch, in_channels, h, w]`) with transformed filters `u`
 /// (`[36, out_channels, in_channels]`), padding 1, as `[batch, out_channels, h, w]`.
-fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: usize, w: usize, u: &[T], out_channels: usize) -> Vec<T> {
+pub(super) fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: usize, w: usize, u: &[T], out_channels: usize) -> Vec<T> {
     let (plane, image_in, image_out) = (h * w, in_channels * h * w, out_channels * h * w);
     // Enough images per GEMM to amortise it, while leaving a group for every thread.
     let group = images_per_group::<T>(36, in_channels + out_channels, Stack::new(1, h, w).len()).min(batch.div_ceil(threads())).max(1);
@@ -402,16 +402,4 @@ fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: us
             }
         });
     })
-}
-
-/// The forward convolution of `input` (`x_shape`: `[N, C, H, W]`) with `weight` (`[O, C, 3, 3]`) for
-/// [`applies`] shapes, or with `adjoint` its input gradient, `input` then being the output gradient
-/// (`[N, O, H, W]`).
-pub(crate) fn convolution<T: WinogradElement>(input: &[T], x_shape: &[usize], weight: &[T], out_channels: usize, adjoint: bool) -> Vec<T> {
-    let [batch, channels, h, w] = [x_shape[0], x_shape[1], x_shape[2], x_shape[3]];
-    let u = transform_filter(weight, out_channels, channels, adjoint);
-    match adjoint {
-        false => convolve(input, batch, channels, h, w, &u, out_channels),
-        true => convolve(input, batch, out_channels, h, w, &u, channels),
-    }
 }
