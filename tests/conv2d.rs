@@ -157,6 +157,13 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     cases.push(Case { hw: [2, 131], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, one row of tiles
     cases.push(Case { hw: [1, 256], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, half a row of tiles
     cases.push(Case { hw: [129, 2], ..case(2, 8, 8, 1, 3, 1, 1) }); // Winograd, one column of tiles
+    // F(2×2, 3×3) on planes of even width up to 32 runs one row of tiles per 16-lane register (two
+    // rows up to 16 wide) where the CPU has AVX-512: a full row of 16 tiles; a partial row and an odd
+    // height; two rows of 8 tiles with a lone last row; two rows of 7 tiles (packed and unpacked).
+    cases.push(case(2, 8, 8, 32, 3, 1, 1));
+    cases.push(Case { hw: [19, 22], ..case(2, 8, 9, 1, 3, 1, 1) });
+    cases.push(Case { hw: [18, 16], ..case(2, 9, 8, 1, 3, 1, 1) });
+    cases.push(Case { hw: [21, 14], ..case(3, 8, 8, 1, 3, 1, 1) });
     // Winograd F(4×4, 3×3) (the same convolutions on planes from 8×8 up to below 16×16): exact tiles;
     // a partial last row and column of tiles with output channels in blocks of 8, 4 and 1 (13); a
     // non-square plane with a smaller last group of images; batch 1 (the products on several threads).

@@ -37,6 +37,30 @@ fn counting_allocator_sees_every_byte() {
 }
 
 #[test]
+fn large_buffers_start_on_a_cache_line_and_keep_their_contents_when_they_grow() {
+    let _turn = serial();
+    let before = live_bytes();
+    let mut grown: Vec<f32> = Vec::with_capacity(100);
+    for i in 0..100_000 {
+        grown.push(i as f32);
+        // Every buffer of 4 KiB and more, whatever its element type's alignment.
+        if grown.capacity() * 4 >= 4096 {
+            assert_eq!(grown.as_ptr() as usize % 64, 0, "capacity {}", grown.capacity());
+        }
+    }
+    assert!(grown.iter().enumerate().all(|(i, &v)| v == i as f32));
+    grown.truncate(10);
+    grown.shrink_to_fit(); // back below the threshold: moved again
+    assert_eq!(grown, (0..10).map(|i| i as f32).collect::<Vec<_>>());
+    for len in [4096usize, 5000, 1 << 20] {
+        let bytes = vec![0u8; len];
+        assert_eq!(bytes.as_ptr() as usize % 64, 0, "{len} bytes");
+    }
+    drop(grown);
+    assert!(live_bytes() < before + (1 << 20));
+}
+
+#[test]
 fn runs_record_peak_memory_per_phase_and_in_the_summary() {
     let _turn = serial();
     let mut config = common::tiny_config(Mode::Sequential);

@@ -11,9 +11,23 @@ static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// The system allocator, counting.
 pub struct CountingAlloc;
 
+/// Buffers from this size up (tensors, scratch) start on a cache line: a vector load or store of a
+/// full line then touches one line, not two.
+const LINE_ALIGNED_FROM: usize = 4096;
+const LINE: usize = 64;
+
+/// The layout the system allocator is asked for (the same for a block's allocation and release).
+fn widened(layout: Layout) -> Layout {
+    if layout.size() >= LINE_ALIGNED_FROM && layout.align() < LINE {
+        Layout::from_size_align(layout.size(), LINE).unwrap_or(layout)
+    } else {
+        layout
+    }
+}
+
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { System.alloc(widened(layout)) };
         if !p.is_null() {
             grow(layout.size());
         }
@@ -21,7 +35,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { System.alloc_zeroed(widened(layout)) };
         if !p.is_null() {
             grow(layout.size());
         }
@@ -29,12 +43,26 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { System.dealloc(ptr, widened(layout)) };
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let new_layout = Layout::from_size_align(new_size, layout.align()).unwrap_or(layout);
+        let p = if widened(layout) == layout && widened(new_layout) == new_layout {
+            unsafe { System.realloc(ptr, layout, new_size) }
+        } else {
+            // A block changes alignment class: move it (what the system allocator does for
+            // over-aligned blocks anyway).
+            let p = unsafe { System.alloc(widened(new_layout)) };
+            if !p.is_null() {
+                unsafe {
+                    std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
+                    System.dealloc(ptr, widened(layout));
+                }
+            }
+            p
+        };
         if !p.is_null() {
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
             grow(new_size);

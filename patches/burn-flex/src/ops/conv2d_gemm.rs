@@ -464,6 +464,9 @@ std::thread_local! {
     static SCRATCH: core::cell::RefCell<Vec<f64>> = const { core::cell::RefCell::new(Vec::new()) };
 }
 
+/// A cache line in scratch words (`f64`).
+const LINE_WORDS: usize = 8;
+
 /// Runs `f` with a scratch buffer of `len` elements, contents unspecified. A thread that is already
 /// inside (a nested rayon job on the same thread) gets a fresh buffer.
 pub(super) fn with_scratch<T: GemmElement, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
@@ -473,11 +476,14 @@ pub(super) fn with_scratch<T: GemmElement, R>(len: usize, f: impl FnOnce(&mut [T
         let done = SCRATCH.with(|cell| {
             let mut buf = cell.try_borrow_mut().ok()?;
             let bytes = len * core::mem::size_of::<T>();
-            let words = bytes.div_ceil(8);
+            // Cache-line aligned: the kernels' full-width vector loads and stores then never
+            // straddle two lines.
+            let words = bytes.div_ceil(8) + LINE_WORDS;
             if buf.len() < words {
                 buf.resize(words, 0.0);
             }
-            let raw: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[..words]);
+            let skip = buf.as_ptr().align_offset(LINE_WORDS * 8).min(LINE_WORDS);
+            let raw: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[skip..words]);
             let typed: &mut [T] = bytemuck::cast_slice_mut(&mut raw[..bytes]);
             f.take().map(|f| f(typed))
         });

@@ -23,15 +23,38 @@ use burn_backend::ops::ConvOptions;
 
 use super::conv2d_gemm::{GemmElement, Mat, Uninit, gemm_strided, per_images, sum_over_image_ranges, threads, with_scratch};
 use super::wide_simd::wide;
+use super::winograd_rows;
 
 /// Padding of the rows of the transformed matrices, in bytes, so that the 16 streams a transform
 /// reads or writes are not a power of two apart at the usual sizes (cache-set and 4K aliasing).
 pub(super) const ROW_PAD_BYTES: usize = 64;
 
-/// Element types with the arithmetic the transforms need.
-pub(crate) trait WinogradElement: GemmElement + num_traits::Float {}
-impl WinogradElement for f32 {}
+/// Element types with the arithmetic the transforms need, and the faster transforms of
+/// `winograd_rows.rs` where the type has them (each returns `false` where it did nothing).
+pub(crate) trait WinogradElement: GemmElement + num_traits::Float {
+    fn transform_input_rows(_tiles: Tiles, _x: &[Self], _v: &mut [Self], _stride: usize) -> bool {
+        false
+    }
+    fn transform_grad_rows(_tiles: Tiles, _dy: &[Self], _e: &mut [Self], _stride: usize) -> bool {
+        false
+    }
+    fn transform_output_rows(_tiles: Tiles, _m: &[Self], _stride: usize, _y: &mut [Uninit<Self>]) -> bool {
+        false
+    }
+}
+impl WinogradElement for f32 {
+    fn transform_input_rows(tiles: Tiles, x: &[f32], v: &mut [f32], stride: usize) -> bool {
+        winograd_rows::transform_input(tiles.h, tiles.w, x, v, stride)
+    }
+    fn transform_grad_rows(tiles: Tiles, dy: &[f32], e: &mut [f32], stride: usize) -> bool {
+        winograd_rows::transform_grad(tiles.h, tiles.w, dy, e, stride)
+    }
+    fn transform_output_rows(tiles: Tiles, m: &[f32], stride: usize, y: &mut [Uninit<f32>]) -> bool {
+        winograd_rows::transform_output(tiles.h, tiles.w, m, stride, y)
+    }
+}
 impl WinogradElement for f64 {}
+
 
 /// Below this many input or output channels there is little multiplication for the transforms to
 /// save; the 3-channel stem stays on im2col (where it is already 2.6× faster than PyTorch's).
@@ -137,7 +160,7 @@ fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_ch
 
 /// Tile grid of one plane.
 #[derive(Clone, Copy)]
-struct Tiles {
+pub(crate) struct Tiles {
     h: usize,
     w: usize,
     th: usize,
@@ -204,7 +227,12 @@ pub(super) fn rows_apart<T, const K: usize>(v: &mut [T], stride: usize, n: usize
 
 // Writes `V_ξ` of one channel plane (`x`: `[h, w]`) to `v[ξ · stride ..][.. th·tw]`; `work` is
 // scratch of `12 · th·tw` elements.
-wide!(fn transform_input = transform_input_body<T: WinogradElement>(tiles: Tiles, x: &[T], v: &mut [T], stride: usize, work: &mut [T]));
+fn transform_input<T: WinogradElement>(tiles: Tiles, x: &[T], v: &mut [T], stride: usize, work: &mut [T]) {
+    if !T::transform_input_rows(tiles, x, v, stride) {
+        transform_input_planes(tiles, x, v, stride, work);
+    }
+}
+wide!(fn transform_input_planes = transform_input_body<T: WinogradElement>(tiles: Tiles, x: &[T], v: &mut [T], stride: usize, work: &mut [T]));
 
 #[inline(always)]
 fn transform_input_body<T: WinogradElement>(tiles: Tiles, x: &[T], v: &mut [T], stride: usize, work: &mut [T]) {
@@ -252,7 +280,12 @@ fn transform_input_body<T: WinogradElement>(tiles: Tiles, x: &[T], v: &mut [T], 
 
 // Writes `E_ξ = (A e Aᵀ)_ξ` for the 2×2 tiles `e` of one output-gradient plane (`dy`: `[h, w]`) to
 // `e[ξ · stride ..][.. th·tw]`; `work` is scratch of `12 · th·tw` elements.
-wide!(fn transform_grad = transform_grad_body<T: WinogradElement>(tiles: Tiles, dy: &[T], e: &mut [T], stride: usize, work: &mut [T]));
+fn transform_grad<T: WinogradElement>(tiles: Tiles, dy: &[T], e: &mut [T], stride: usize, work: &mut [T]) {
+    if !T::transform_grad_rows(tiles, dy, e, stride) {
+        transform_grad_planes(tiles, dy, e, stride, work);
+    }
+}
+wide!(fn transform_grad_planes = transform_grad_body<T: WinogradElement>(tiles: Tiles, dy: &[T], e: &mut [T], stride: usize, work: &mut [T]));
 
 #[inline(always)]
 fn transform_grad_body<T: WinogradElement>(tiles: Tiles, dy: &[T], e: &mut [T], stride: usize, work: &mut [T]) {
@@ -286,7 +319,12 @@ fn transform_grad_body<T: WinogradElement>(tiles: Tiles, dy: &[T], e: &mut [T], 
 
 // Writes one output plane (`y`: `[h, w]`) from `M_ξ` at `m[ξ · stride ..][.. th·tw]`; `work` is
 // scratch of `8 · th·tw` elements.
-wide!(fn transform_output = transform_output_body<T: WinogradElement>(tiles: Tiles, m: &[T], stride: usize, y: &mut [Uninit<T>], work: &mut [T]));
+fn transform_output<T: WinogradElement>(tiles: Tiles, m: &[T], stride: usize, y: &mut [Uninit<T>], work: &mut [T]) {
+    if !T::transform_output_rows(tiles, m, stride, y) {
+        transform_output_planes(tiles, m, stride, y, work);
+    }
+}
+wide!(fn transform_output_planes = transform_output_body<T: WinogradElement>(tiles: Tiles, m: &[T], stride: usize, y: &mut [Uninit<T>], work: &mut [T]));
 
 #[inline(always)]
 fn transform_output_body<T: WinogradElement>(tiles: Tiles, m: &[T], stride: usize, y: &mut [Uninit<T>], work: &mut [T]) {

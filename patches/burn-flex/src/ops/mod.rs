@@ -104,6 +104,7 @@ pub(crate) mod conv2d_winograd_f4;
 pub(crate) mod relu_parallel;
 pub(crate) mod wide_simd;
 pub(crate) mod winograd_gemm;
+pub(crate) mod winograd_rows;
 pub mod conv_transpose;
 pub mod cumulative;
 pub mod deform_conv;

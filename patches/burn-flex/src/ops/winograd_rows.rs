@@ -1,0 +1,338 @@
+//! The F(2×2, 3×3) transforms of `conv2d_winograd.rs` with a whole row of tiles in one AVX-512
+//! register (added for trgl; see `patches/README.md` in trgl).
+//!
+//! The plane-wise transforms there gather a plane into its parity sub-planes and then make about
+//! thirty passes over scratch memory. A plane at most 32 pixels wide has at most 16 tiles per row,
+//! one per lane: here each input row is loaded once, split into its even and odd columns (and their
+//! neighbours) by permutes in registers, and every transformed value is stored once, straight into
+//! its matrix. Planes at most 16 pixels wide put two rows of tiles in one register. The arithmetic
+//! is that of the plane-wise code, operation for operation and in the same order, so results are
+//! the same except, at the padding, for the sign of a zero.
+//!
+//! Only planes of even width up to 32 and f32 on CPUs with AVX-512 take this path; the functions
+//! return `false` where they did nothing and the plane-wise code runs instead.
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+use core::arch::x86_64::*;
+
+use super::conv2d_gemm::Uninit;
+
+/// Whether [`transform_input`] and the others handle planes of this shape on this CPU.
+fn applies(h: usize, w: usize) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        h > 0 && w > 0 && w % 2 == 0 && w <= 32 && super::wide_simd::has_avx512()
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        let _ = (h, w);
+        false
+    }
+}
+
+/// `V_ξ = (Bᵀ d B)_ξ` for every 4×4 input tile `d` of one plane (`x`: `[h, w]`, padding 1), written
+/// to `v[ξ · stride + tile]`; as `conv2d_winograd::transform_input_planes`.
+pub(super) fn transform_input(h: usize, w: usize, x: &[f32], v: &mut [f32], stride: usize) -> bool {
+    if !applies(h, w) {
+        return false;
+    }
+    let tiles = h.div_ceil(2) * (w / 2);
+    assert!(x.len() >= h * w && stride >= tiles && v.len() >= 15 * stride + tiles, "winograd rows: buffers too small");
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    // Safety: the CPU has AVX-512 (`applies`); the buffers hold what is read and written (asserted).
+    unsafe {
+        if w > 16 {
+            avx512::input_one_row(h, w, x.as_ptr(), v.as_mut_ptr(), stride)
+        } else {
+            avx512::input_two_rows(h, w, x.as_ptr(), v.as_mut_ptr(), stride)
+        }
+    }
+    true
+}
+
+/// `E_ξ = (A e Aᵀ)_ξ` for every 2×2 tile `e` of one output-gradient plane (`dy`: `[h, w]`), written to
+/// `e[ξ · stride + tile]`; as `conv2d_winograd::transform_grad_planes`.
+pub(super) fn transform_grad(h: usize, w: usize, dy: &[f32], e: &mut [f32], stride: usize) -> bool {
+    if !applies(h, w) {
+        return false;
+    }
+    let tiles = h.div_ceil(2) * (w / 2);
+    assert!(dy.len() >= h * w && stride >= tiles && e.len() >= 15 * stride + tiles, "winograd rows: buffers too small");
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    // Safety: as in `transform_input`.
+    unsafe {
+        if w > 16 {
+            avx512::grad_one_row(h, w, dy.as_ptr(), e.as_mut_ptr(), stride)
+        } else {
+            avx512::grad_two_rows(h, w, dy.as_ptr(), e.as_mut_ptr(), stride)
+        }
+    }
+    true
+}
+
+/// One output plane (`y`: `[h, w]`) from `M_ξ` at `m[ξ · stride + tile]`, `Y = Aᵀ M A` per tile; as
+/// `conv2d_winograd::transform_output_planes`.
+pub(super) fn transform_output(h: usize, w: usize, m: &[f32], stride: usize, y: &mut [Uninit<f32>]) -> bool {
+    if !applies(h, w) {
+        return false;
+    }
+    let tiles = h.div_ceil(2) * (w / 2);
+    assert!(y.len() >= h * w && stride >= tiles && m.len() >= 15 * stride + tiles, "winograd rows: buffers too small");
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    // Safety: as in `transform_input`; every element of `y`'s plane is written.
+    unsafe {
+        if w > 16 {
+            avx512::output_one_row(h, w, m.as_ptr(), stride, y.as_mut_ptr().cast())
+        } else {
+            avx512::output_two_rows(h, w, m.as_ptr(), stride, y.as_mut_ptr().cast())
+        }
+    }
+    true
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod avx512 {
+    use super::*;
+
+    // Permute tables over two source registers (lanes 0–15 the first, 16–31 the second). With a
+    // row's pixels 0–15 and 16–31 as sources, lane t of the result is tile t's column 2t (EVEN),
+    // 2t + 1 (ODD), 2t − 1 (PREV) or 2t + 2 (NEXT); with two rows of at most 16 pixels as sources the
+    // same tables give tiles 0–7 of the first in lanes 0–7 and of the second in lanes 8–15, once the
+    // lanes that would read across rows (PREV's lane 8, NEXT's lane 7) are masked to the padding's zero.
+    const EVEN: [i32; 16] = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
+    const ODD: [i32; 16] = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31];
+    const PREV: [i32; 16] = [0, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29];
+    const NEXT: [i32; 16] = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 0];
+    // The inverse: the even and odd output columns of lanes 0–7 (LOW) or 8–15 (HIGH), interleaved.
+    const LOW: [i32; 16] = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23];
+    const HIGH: [i32; 16] = [8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
+
+    /// Lane masks of a row: PREV's and NEXT's padding lanes with one or two rows per register.
+    const ONE_ROW: (u16, u16) = (0xFFFE, 0x7FFF);
+    const TWO_ROWS: (u16, u16) = (0xFEFE, 0x7F7F);
+
+    /// How far ahead of the row being loaded the next rows are prefetched.
+    const PREFETCH_ROWS: usize = 4;
+
+    #[inline(always)]
+    fn table(t: [i32; 16]) -> __m512i {
+        // Safety: 64 bytes to 64 bytes.
+        unsafe { core::mem::transmute::<[i32; 16], __m512i>(t) }
+    }
+
+    #[inline(always)]
+    fn lanes(n: usize) -> u16 {
+        ((1u32 << n) - 1) as u16
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn neg(v: __m512) -> __m512 {
+        _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32(i32::MIN)))
+    }
+
+    /// `Bᵀ` along a row: `[d0 − d2, d1 + d2, d2 − d1, d1 − d3]` with `d0 … d3` the columns 2t − 1 … 2t + 2.
+    #[target_feature(enable = "avx512f")]
+    fn input_columns(a: __m512, b: __m512, (prev, next): (u16, u16)) -> [__m512; 4] {
+        let d0 = _mm512_maskz_permutex2var_ps(prev, a, table(PREV), b);
+        let d1 = _mm512_permutex2var_ps(a, table(EVEN), b);
+        let d2 = _mm512_permutex2var_ps(a, table(ODD), b);
+        let d3 = _mm512_maskz_permutex2var_ps(next, a, table(NEXT), b);
+        [_mm512_sub_ps(d0, d2), _mm512_add_ps(d1, d2), _mm512_sub_ps(d2, d1), _mm512_sub_ps(d1, d3)]
+    }
+
+    /// `A` along a row: `[d0, d0 + d1, d0 − d1, −d1]` with `d0, d1` the columns 2t, 2t + 1.
+    #[target_feature(enable = "avx512f")]
+    fn grad_columns(a: __m512, b: __m512) -> [__m512; 4] {
+        let d0 = _mm512_permutex2var_ps(a, table(EVEN), b);
+        let d1 = _mm512_permutex2var_ps(a, table(ODD), b);
+        [d0, _mm512_add_ps(d0, d1), _mm512_sub_ps(d0, d1), neg(d1)]
+    }
+
+    /// Stores the tiles in `mask`'s lanes contiguously at `dst` (`packed`: the mask's lanes already are).
+    #[target_feature(enable = "avx512f")]
+    unsafe fn store_tiles(dst: *mut f32, mask: u16, packed: bool, value: __m512) {
+        unsafe {
+            if packed {
+                _mm512_mask_storeu_ps(dst, mask, value)
+            } else {
+                _mm512_mask_storeu_ps(dst, lanes(mask.count_ones() as usize), _mm512_maskz_compress_ps(mask, value))
+            }
+        }
+    }
+
+    /// The 16 rows `V_{4i+j}` of one or two rows of tiles from the columns' transforms `c[k]` of
+    /// the input rows 2ty − 1 + k (`Bᵀ` along y), stored at `dst + ξ · stride`.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn store_input_rows(c: &[[__m512; 4]; 4], dst: *mut f32, stride: usize, mask: u16, packed: bool) {
+        for j in 0..4 {
+            let rows = [
+                _mm512_sub_ps(c[0][j], c[2][j]),
+                _mm512_add_ps(c[1][j], c[2][j]),
+                _mm512_sub_ps(c[2][j], c[1][j]),
+                _mm512_sub_ps(c[1][j], c[3][j]),
+            ];
+            for (i, row) in rows.into_iter().enumerate() {
+                unsafe { store_tiles(dst.add((4 * i + j) * stride), mask, packed, row) };
+            }
+        }
+    }
+
+    /// As [`store_input_rows`] for `A` along y from the columns' transforms of rows 2ty and 2ty + 1.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn store_grad_rows(f: &[[__m512; 4]; 2], dst: *mut f32, stride: usize, mask: u16, packed: bool) {
+        for j in 0..4 {
+            let rows = [f[0][j], _mm512_add_ps(f[0][j], f[1][j]), _mm512_sub_ps(f[0][j], f[1][j]), neg(f[1][j])];
+            for (i, row) in rows.into_iter().enumerate() {
+                unsafe { store_tiles(dst.add((4 * i + j) * stride), mask, packed, row) };
+            }
+        }
+    }
+
+    /// Row `r` of a plane at most 32 wide as pixels 0–15 and 16–31, zero outside the plane.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn wide_row(x: *const f32, h: usize, w: usize, r: isize) -> (__m512, __m512) {
+        if r < 0 || r as usize >= h {
+            return (_mm512_setzero_ps(), _mm512_setzero_ps());
+        }
+        let p = unsafe { x.add(r as usize * w) };
+        // The plane comes from memory, read once: ask for the rows two rows of tiles ahead (past the
+        // plane's end that is the next channel's plane, which the caller transforms next).
+        let ahead = p.wrapping_add(PREFETCH_ROWS * w);
+        _mm_prefetch::<_MM_HINT_T0>(ahead.cast());
+        _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(16).cast());
+        unsafe { (_mm512_maskz_loadu_ps(lanes(w.min(16)), p), _mm512_maskz_loadu_ps(lanes(w.saturating_sub(16)), p.add(16))) }
+    }
+
+    /// Row `r` of a plane at most 16 wide, zero outside the plane.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn narrow_row(x: *const f32, h: usize, w: usize, r: isize) -> __m512 {
+        if r < 0 || r as usize >= h {
+            return _mm512_setzero_ps();
+        }
+        let p = unsafe { x.add(r as usize * w) };
+        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(PREFETCH_ROWS * w).cast());
+        unsafe { _mm512_maskz_loadu_ps(lanes(w), p) }
+    }
+
+    /// Lanes of a register holding tile rows `ty` (0–7) and `ty + 1` (8–15) of `th`, `tw` tiles each.
+    fn pair_mask(ty: usize, th: usize, tw: usize) -> u16 {
+        if ty + 1 < th { lanes(tw) | (lanes(tw) << 8) } else { lanes(tw) }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn input_one_row(h: usize, w: usize, x: *const f32, v: *mut f32, stride: usize) {
+        let (th, tw) = (h.div_ceil(2), w / 2);
+        let columns = |r: isize| {
+            let (a, b) = unsafe { wide_row(x, h, w, r) };
+            input_columns(a, b, ONE_ROW)
+        };
+        // Rows 2ty + 1 and 2ty + 2 of one row of tiles are rows 2ty' − 1 and 2ty' of the next.
+        let (mut c0, mut c1) = (columns(-1), columns(0));
+        for ty in 0..th {
+            let (c2, c3) = (columns(2 * ty as isize + 1), columns(2 * ty as isize + 2));
+            unsafe { store_input_rows(&[c0, c1, c2, c3], v.add(ty * tw), stride, lanes(tw), true) };
+            (c0, c1) = (c2, c3);
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn input_two_rows(h: usize, w: usize, x: *const f32, v: *mut f32, stride: usize) {
+        let (th, tw) = (h.div_ceil(2), w / 2);
+        let row = |r: isize| unsafe { narrow_row(x, h, w, r) };
+        for ty in (0..th).step_by(2) {
+            let r = 2 * ty as isize;
+            let mut c = [[_mm512_setzero_ps(); 4]; 4];
+            for (k, ck) in c.iter_mut().enumerate() {
+                let r = r - 1 + k as isize;
+                *ck = input_columns(row(r), row(r + 2), TWO_ROWS);
+            }
+            unsafe { store_input_rows(&c, v.add(ty * tw), stride, pair_mask(ty, th, tw), tw == 8) };
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn grad_one_row(h: usize, w: usize, dy: *const f32, e: *mut f32, stride: usize) {
+        let (th, tw) = (h.div_ceil(2), w / 2);
+        let columns = |r: usize| {
+            let (a, b) = unsafe { wide_row(dy, h, w, r as isize) };
+            grad_columns(a, b)
+        };
+        for ty in 0..th {
+            let f = [columns(2 * ty), columns(2 * ty + 1)];
+            unsafe { store_grad_rows(&f, e.add(ty * tw), stride, lanes(tw), true) };
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn grad_two_rows(h: usize, w: usize, dy: *const f32, e: *mut f32, stride: usize) {
+        let (th, tw) = (h.div_ceil(2), w / 2);
+        let row = |r: usize| unsafe { narrow_row(dy, h, w, r as isize) };
+        for ty in (0..th).step_by(2) {
+            let f = [grad_columns(row(2 * ty), row(2 * ty + 2)), grad_columns(row(2 * ty + 1), row(2 * ty + 3))];
+            unsafe { store_grad_rows(&f, e.add(ty * tw), stride, pair_mask(ty, th, tw), tw == 8) };
+        }
+    }
+
+    /// `Aᵀ` along y then along x for output row parity `a` of the tiles in `m` (`m[ξ]` = `M_ξ`):
+    /// the even and odd output columns, `[(r0 + r1) + r2, (r1 − r2) − r3]` of the row combinations
+    /// `r_j = (m_j + m_{4+j}) + m_{8+j}` (a = 0) or `(m_{4+j} − m_{8+j}) − m_{12+j}` (a = 1).
+    #[target_feature(enable = "avx512f")]
+    fn output_columns(m: &[__m512; 16], a: usize) -> (__m512, __m512) {
+        let mut r = [_mm512_setzero_ps(); 4];
+        for (j, r) in r.iter_mut().enumerate() {
+            *r = if a == 0 {
+                _mm512_add_ps(_mm512_add_ps(m[j], m[4 + j]), m[8 + j])
+            } else {
+                _mm512_sub_ps(_mm512_sub_ps(m[4 + j], m[8 + j]), m[12 + j])
+            };
+        }
+        (_mm512_add_ps(_mm512_add_ps(r[0], r[1]), r[2]), _mm512_sub_ps(_mm512_sub_ps(r[1], r[2]), r[3]))
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn output_one_row(h: usize, w: usize, m: *const f32, stride: usize, y: *mut f32) {
+        let (th, tw) = (h.div_ceil(2), w / 2);
+        let (low, high) = (lanes(w.min(16)), lanes(w.saturating_sub(16)));
+        for ty in 0..th {
+            let src = unsafe { m.add(ty * tw) };
+            let mut mt = [_mm512_setzero_ps(); 16];
+            for (xi, mt) in mt.iter_mut().enumerate() {
+                *mt = unsafe { _mm512_maskz_loadu_ps(lanes(tw), src.add(xi * stride)) };
+            }
+            for a in 0..2 {
+                let oy = 2 * ty + a;
+                if oy >= h {
+                    break;
+                }
+                let (even, odd) = output_columns(&mt, a);
+                let dst = unsafe { y.add(oy * w) };
+                unsafe {
+                    _mm512_mask_storeu_ps(dst, low, _mm512_permutex2var_ps(even, table(LOW), odd));
+                    _mm512_mask_storeu_ps(dst.add(16), high, _mm512_permutex2var_ps(even, table(HIGH), odd));
+                }
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn output_two_rows(h: usize, w: usize, m: *const f32, stride: usize, y: *mut f32) {
+        let (th, tw) = (h.div_ceil(2), w / 2);
+        for ty in (0..th).step_by(2) {
+            let src = unsafe { m.add(ty * tw) };
+            let mask = pair_mask(ty, th, tw);
+            let mut mt = [_mm512_setzero_ps(); 16];
+            for (xi, mt) in mt.iter_mut().enumerate() {
+                let p = unsafe { src.add(xi * stride) };
+                *mt = unsafe { if tw == 8 { _mm512_maskz_loadu_ps(mask, p) } else { _mm512_maskz_expandloadu_ps(mask, p) } };
+            }
+            for a in 0..2 {
+                let (even, odd) = output_columns(&mt, a);
+                for (oy, t) in [(2 * ty + a, LOW), (2 * ty + 2 + a, HIGH)] {
+                    if oy < h {
+                        unsafe { _mm512_mask_storeu_ps(y.add(oy * w), lanes(w), _mm512_permutex2var_ps(even, table(t), odd)) };
+                    }
+                }
+            }
+        }
+    }
+}
