@@ -164,6 +164,13 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     cases.push(Case { hw: [19, 22], ..case(2, 8, 9, 1, 3, 1, 1) });
     cases.push(Case { hw: [18, 16], ..case(2, 9, 8, 1, 3, 1, 1) });
     cases.push(Case { hw: [21, 14], ..case(3, 8, 8, 1, 3, 1, 1) });
+    // 3×3 stride-2 convolutions on planes of even width up to 32 take im2col_stride2's rows where the
+    // CPU has AVX-512: a full row of 32; odd height with a partial second half-row; two groups; no
+    // padding at the end (the same output width).
+    cases.push(case(2, 3, 4, 32, 3, 2, 1));
+    cases.push(Case { hw: [7, 20], ..case(2, 3, 5, 1, 3, 2, 1) });
+    cases.push(Case { groups: 2, hw: [9, 12], ..case(2, 4, 6, 1, 3, 2, 1) });
+    cases.push(Case { padding: [(1, 0), (1, 0)], hw: [10, 14], ..case(2, 3, 4, 1, 3, 2, 0) });
     // Winograd F(4×4, 3×3) (the same convolutions on planes from 8×8 up to below 16×16): exact tiles;
     // a partial last row and column of tiles with output channels in blocks of 8, 4 and 1 (13); a
     // non-square plane with a smaller last group of images; batch 1 (the products on several threads).

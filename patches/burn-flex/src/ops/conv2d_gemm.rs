@@ -17,8 +17,8 @@
 //! of threads).
 //!
 //! 3×3, stride-1, padding-1 convolutions with enough channels on planes from 8×8 up go to Winograd
-//! instead ([`conv2d_winograd::tile_for`]; the weight gradient only at ≤ 16 channels on planes from
-//! 16×16), f32 and f64 only.
+//! instead ([`conv2d_winograd::tile_for`]; the weight gradient at ≤ 64 channels on planes from
+//! 8×8), f32 and f64 only.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -49,6 +49,17 @@ pub(crate) trait GemmElement:
     fn winograd_weight_gradient(_x: &[Self], _x_shape: &[usize], _dy: &[Self], _out_channels: usize) -> Option<Vec<Self>> {
         None
     }
+
+    /// [`im2col_stride2`](super::im2col_stride2)'s im2col (`channels` planes `[h, w]` to `oh` rows
+    /// of `w / 2`) where the type and CPU have it; `false`: nothing done.
+    fn im2col_stride2(_h: usize, _w: usize, _oh: usize, _channels: usize, _x: &[Self], _col: &mut [Self]) -> bool {
+        false
+    }
+
+    /// Its col2im, likewise.
+    fn col2im_stride2(_h: usize, _w: usize, _oh: usize, _channels: usize, _col: &[Self], _dx: &mut [Self]) -> bool {
+        false
+    }
 }
 impl GemmElement for f32 {
     const DTYPE: DType = DType::F32;
@@ -57,6 +68,12 @@ impl GemmElement for f32 {
     }
     fn winograd_weight_gradient(x: &[Self], x_shape: &[usize], dy: &[Self], out_channels: usize) -> Option<Vec<Self>> {
         Some(conv2d_winograd::weight_gradient(x, x_shape, dy, out_channels))
+    }
+    fn im2col_stride2(h: usize, w: usize, oh: usize, channels: usize, x: &[Self], col: &mut [Self]) -> bool {
+        super::im2col_stride2::im2col(h, w, oh, channels, x, col)
+    }
+    fn col2im_stride2(h: usize, w: usize, oh: usize, channels: usize, col: &[Self], dx: &mut [Self]) -> bool {
+        super::im2col_stride2::col2im(h, w, oh, channels, col, dx)
     }
 }
 impl GemmElement for f64 {
@@ -161,6 +178,17 @@ impl Geometry {
         (x0, x1, x0 * s + shift - self.pad[1])
     }
 
+    /// A 3×3 kernel at stride 2 (dilation 1, padding 1 before) whose output is half the input's
+    /// even width: what `im2col_stride2.rs` handles (for planes up to 32 wide).
+    fn halves_width_3x3(&self) -> bool {
+        [self.kh, self.kw] == [3, 3]
+            && self.stride == [2, 2]
+            && self.dilation == [1, 1]
+            && self.pad == [1, 1]
+            && self.w % 2 == 0
+            && 2 * self.ow == self.w
+    }
+
     /// Stride 1 and an output as large as the input ("same" padding): then a kernel offset is one
     /// constant shift of the flattened plane, and im2col/col2im work on whole planes instead of rows.
     fn same_size(&self) -> bool {
@@ -188,8 +216,13 @@ impl Geometry {
     }
 }
 
-// Fills `col` (`[K, P]`) from the channels of one group of one image (`x`: `[cg, h, w]`).
-wide!(fn im2col = im2col_body<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]));
+/// Fills `col` (`[K, P]`) from the channels of one group of one image (`x`: `[cg, h, w]`).
+fn im2col<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
+    if !(geo.halves_width_3x3() && T::im2col_stride2(geo.h, geo.w, geo.oh, geo.group_in(), x, col)) {
+        im2col_rows(geo, x, col);
+    }
+}
+wide!(fn im2col_rows = im2col_body<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]));
 
 #[inline(always)]
 fn im2col_body<T: GemmElement>(geo: &Geometry, x: &[T], col: &mut [T]) {
@@ -295,9 +328,14 @@ fn col2im_same_size<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T])
     }
 }
 
-// Adds `col` (`[K, P]`) back onto the channels of one group of one image (`dx`: `[cg, h, w]`): the
-// adjoint of [`im2col`].
-wide!(fn col2im = col2im_body<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]));
+/// Adds `col` (`[K, P]`) back onto the channels of one group of one image (`dx`: `[cg, h, w]`): the
+/// adjoint of [`im2col`].
+fn col2im<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {
+    if !(geo.halves_width_3x3() && T::col2im_stride2(geo.h, geo.w, geo.oh, geo.group_in(), col, dx)) {
+        col2im_rows(geo, col, dx);
+    }
+}
+wide!(fn col2im_rows = col2im_body<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]));
 
 #[inline(always)]
 fn col2im_body<T: GemmElement>(geo: &Geometry, col: &mut [T], dx: &mut [T]) {

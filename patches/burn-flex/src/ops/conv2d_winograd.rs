@@ -64,9 +64,19 @@ const MIN_CHANNELS: usize = 8;
 /// 64 channels the im2col path is faster (`examples/conv_ops.rs` in trgl, batch 128, 2 threads).
 const MIN_PLANE: usize = 256;
 
-/// The weight gradient's GEMMs have `O × C` outputs and reduce over all tiles; the gemm crate runs
-/// them well only when they are small: at 16 channels it is 1.7× faster than im2col, at 32 slower.
-const MAX_WEIGHT_GRADIENT_CHANNELS: usize = 16;
+/// The weight gradient (16 GEMMs with `O × C` outputs reducing over the tiles) against im2col, batch
+/// 128 on 2 threads (`examples/conv_ops.rs` in trgl): 1.7× faster at 16 channels on 32×32 planes,
+/// 1.17× at 32 on 16×16, 1.12× at 64 on 8×8 (with the transforms of `winograd_rows.rs`; before them
+/// it lost from 32 channels). Larger channel counts were not measured and stay on im2col.
+const MAX_WEIGHT_GRADIENT_CHANNELS: usize = 64;
+
+/// The weight gradient's transforms are not the forward pass's F(4×4, 3×3) ones, so it keeps
+/// F(2×2, 3×3) on planes down to 8×8.
+const MIN_WEIGHT_GRADIENT_PLANE: usize = 64;
+
+/// Tiles per weight-gradient GEMM: fewer than the forward pass's (more calls, but operands that stay
+/// in cache: 32 and 64 channels were 5–15 % faster than with 256, and 2× slower with 1024).
+const WEIGHT_GRADIENT_TILES: usize = 128;
 
 /// Tiles per GEMM that keep its fixed costs small; images are grouped until they reach it.
 const TARGET_TILES: usize = 256;
@@ -125,7 +135,10 @@ pub(crate) fn convolution_with<T: WinogradElement>(tile: Tile, input: &[T], x_sh
 
 /// Whether [`weight_gradient`] computes this convolution's weight gradient.
 pub(crate) fn applies_to_weight_gradient(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> bool {
-    applies(x, weight, options) && x[1] <= MAX_WEIGHT_GRADIENT_CHANNELS && weight[0] <= MAX_WEIGHT_GRADIENT_CHANNELS
+    is_winograd_shape(x, weight, options)
+        && x[2] * x[3] >= MIN_WEIGHT_GRADIENT_PLANE
+        && x[1] <= MAX_WEIGHT_GRADIENT_CHANNELS
+        && weight[0] <= MAX_WEIGHT_GRADIENT_CHANNELS
 }
 
 /// `U_ξ [rows, cols] = G g Gᵀ` for every filter `g` of `weight` (`[O, C, 3, 3]`), stored `[16, rows, cols]`.
@@ -447,7 +460,7 @@ pub(crate) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy
     let parallel_gemm = batch < threads();
     let du = sum_over_image_ranges(batch, |start, end| {
         let mut du = vec![T::zero(); du_len];
-        let group = TARGET_TILES.div_ceil(n).min(end - start).max(1);
+        let group = WEIGHT_GRADIENT_TILES.div_ceil(n).min(end - start).max(1);
         let ld = group * n + ROW_PAD_BYTES / core::mem::size_of::<T>();
         let (v_len, e_len) = (16 * channels * ld, 16 * out_channels * ld);
         with_scratch(v_len + e_len + 12 * n, |scratch: &mut [T]| {

@@ -91,7 +91,7 @@ pub(super) fn transform_output(h: usize, w: usize, m: &[f32], stride: usize, y: 
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-mod avx512 {
+pub(super) mod avx512 {
     use super::*;
 
     // Permute tables over two source registers (lanes 0–15 the first, 16–31 the second). With a
@@ -99,13 +99,13 @@ mod avx512 {
     // 2t + 1 (ODD), 2t − 1 (PREV) or 2t + 2 (NEXT); with two rows of at most 16 pixels as sources the
     // same tables give tiles 0–7 of the first in lanes 0–7 and of the second in lanes 8–15, once the
     // lanes that would read across rows (PREV's lane 8, NEXT's lane 7) are masked to the padding's zero.
-    const EVEN: [i32; 16] = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
-    const ODD: [i32; 16] = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31];
-    const PREV: [i32; 16] = [0, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29];
+    pub(in crate::ops) const EVEN: [i32; 16] = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
+    pub(in crate::ops) const ODD: [i32; 16] = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31];
+    pub(in crate::ops) const PREV: [i32; 16] = [0, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29];
     const NEXT: [i32; 16] = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 0];
     // The inverse: the even and odd output columns of lanes 0–7 (LOW) or 8–15 (HIGH), interleaved.
-    const LOW: [i32; 16] = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23];
-    const HIGH: [i32; 16] = [8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
+    pub(in crate::ops) const LOW: [i32; 16] = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23];
+    pub(in crate::ops) const HIGH: [i32; 16] = [8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
 
     /// Lane masks of a row: PREV's and NEXT's padding lanes with one or two rows per register.
     const ONE_ROW: (u16, u16) = (0xFFFE, 0x7FFF);
@@ -115,13 +115,13 @@ mod avx512 {
     const PREFETCH_ROWS: usize = 4;
 
     #[inline(always)]
-    fn table(t: [i32; 16]) -> __m512i {
+    pub(in crate::ops) fn table(t: [i32; 16]) -> __m512i {
         // Safety: 64 bytes to 64 bytes.
         unsafe { core::mem::transmute::<[i32; 16], __m512i>(t) }
     }
 
     #[inline(always)]
-    fn lanes(n: usize) -> u16 {
+    pub(in crate::ops) fn lanes(n: usize) -> u16 {
         ((1u32 << n) - 1) as u16
     }
 
@@ -190,7 +190,7 @@ mod avx512 {
 
     /// Row `r` of a plane at most 32 wide as pixels 0–15 and 16–31, zero outside the plane.
     #[target_feature(enable = "avx512f")]
-    unsafe fn wide_row(x: *const f32, h: usize, w: usize, r: isize) -> (__m512, __m512) {
+    pub(in crate::ops) unsafe fn wide_row(x: *const f32, h: usize, w: usize, r: isize) -> (__m512, __m512) {
         if r < 0 || r as usize >= h {
             return (_mm512_setzero_ps(), _mm512_setzero_ps());
         }

@@ -1,0 +1,119 @@
+//! im2col and col2im of 3×3, stride-2 convolutions (the downsampling convolutions of a ResNet) on
+//! planes of even width up to 32, with a row of the plane in two AVX-512 registers (added for trgl;
+//! see `patches/README.md` in trgl).
+//!
+//! At stride 2 the generic rows of `conv2d_gemm.rs` gather every other element one by one. Here an
+//! input row is split into its odd columns shifted by one (kernel column 0, which reads column
+//! 2x − 1), its even columns (kernel column 1) and its odd columns (kernel column 2) by three
+//! permutes, and each is one masked store of an output row; col2im is the adjoint, adding the three
+//! rows back in the generic order (kernel column 0, 1, 2), so sums are the same. f32 on CPUs with
+//! AVX-512 only; the functions return `false` where they did nothing.
+
+/// Whether the fast rows handle a plane of width `w` (the caller checks the kernel, stride, dilation,
+/// padding and that the output is `w / 2` wide).
+fn applies(w: usize) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        w > 0 && w % 2 == 0 && w <= 32 && super::wide_simd::has_avx512()
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        let _ = w;
+        false
+    }
+}
+
+/// `col[(c, ki, kj), y · ow + x] = x[c, 2y + ki − 1, 2x + kj − 1]` (zero outside) for the `channels`
+/// planes (`[h, w]`) of `x`, `ow = w / 2`, `oh` output rows.
+pub(super) fn im2col(h: usize, w: usize, oh: usize, channels: usize, x: &[f32], col: &mut [f32]) -> bool {
+    if !applies(w) {
+        return false;
+    }
+    assert!(x.len() >= channels * h * w && col.len() >= channels * 9 * oh * (w / 2), "im2col stride 2: buffers too small");
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    // Safety: AVX-512 is there (`applies`) and the buffers hold what is read and written (asserted).
+    unsafe {
+        avx512::im2col(h, w, oh, channels, x.as_ptr(), col.as_mut_ptr())
+    };
+    true
+}
+
+/// The adjoint of [`im2col`]: adds `col` onto `dx` (`channels` planes `[h, w]`).
+pub(super) fn col2im(h: usize, w: usize, oh: usize, channels: usize, col: &[f32], dx: &mut [f32]) -> bool {
+    if !applies(w) {
+        return false;
+    }
+    assert!(dx.len() >= channels * h * w && col.len() >= channels * 9 * oh * (w / 2), "col2im stride 2: buffers too small");
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    // Safety: as in `im2col`.
+    unsafe {
+        avx512::col2im(h, w, oh, channels, col.as_ptr(), dx.as_mut_ptr())
+    };
+    true
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod avx512 {
+    use core::arch::x86_64::*;
+
+    use super::super::winograd_rows::avx512::{EVEN, HIGH, LOW, ODD, PREV, lanes, table, wide_row};
+
+    /// Lane `2t + 1` of a row's first (second) 16 columns takes lane `t + 1` (`t + 9`) of kernel column
+    /// 0's row, the one that reads column `2x − 1`; index 16 reads the zero register.
+    const SHIFTED_LOW: [i32; 16] = [16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16, 8];
+    const SHIFTED_HIGH: [i32; 16] = [16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16, 16];
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn im2col(h: usize, w: usize, oh: usize, channels: usize, x: *const f32, col: *mut f32) {
+        let (ow, plane) = (w / 2, h * w);
+        let p = oh * ow;
+        let store = lanes(ow);
+        for c in 0..channels {
+            let src = unsafe { x.add(c * plane) };
+            for ki in 0..3 {
+                let rows = unsafe { col.add((c * 9 + ki * 3) * p) };
+                for y in 0..oh {
+                    let (a, b) = unsafe { wide_row(src, h, w, (2 * y + ki) as isize - 1) };
+                    let kernel_columns = [
+                        _mm512_maskz_permutex2var_ps(0xFFFE, a, table(PREV), b),
+                        _mm512_permutex2var_ps(a, table(EVEN), b),
+                        _mm512_permutex2var_ps(a, table(ODD), b),
+                    ];
+                    for (kj, v) in kernel_columns.into_iter().enumerate() {
+                        unsafe { _mm512_mask_storeu_ps(rows.add(kj * p + y * ow), store, v) };
+                    }
+                }
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn col2im(h: usize, w: usize, oh: usize, channels: usize, col: *const f32, dx: *mut f32) {
+        let (ow, plane) = (w / 2, h * w);
+        let p = oh * ow;
+        let (load, low, high) = (lanes(ow), lanes(w.min(16)), lanes(w.saturating_sub(16)));
+        let zero = _mm512_setzero_ps();
+        for c in 0..channels {
+            let dst = unsafe { dx.add(c * plane) };
+            for ki in 0..3 {
+                let rows = unsafe { col.add((c * 9 + ki * 3) * p) };
+                for y in 0..oh {
+                    let Some(iy) = (2 * y + ki).checked_sub(1).filter(|&iy| iy < h) else { continue };
+                    let at = unsafe { rows.add(y * ow) };
+                    let (k0, k1, k2) = unsafe {
+                        (_mm512_maskz_loadu_ps(load, at), _mm512_maskz_loadu_ps(load, at.add(p)), _mm512_maskz_loadu_ps(load, at.add(2 * p)))
+                    };
+                    let row = unsafe { dst.add(iy * w) };
+                    // Odd columns get kernel column 0 then 2, even ones column 1: the generic order.
+                    for (half, mask, shifted, interleave) in [(0, low, SHIFTED_LOW, LOW), (16, high, SHIFTED_HIGH, HIGH)] {
+                        let at = unsafe { row.add(half) };
+                        let mut sum = unsafe { _mm512_maskz_loadu_ps(mask, at) };
+                        sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(k0, table(shifted), zero));
+                        sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(k1, table(interleave), k2));
+                        unsafe { _mm512_mask_storeu_ps(at, mask, sum) };
+                    }
+                }
+            }
+        }
+    }
+}
