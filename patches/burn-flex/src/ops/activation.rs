@@ -21,7 +21,7 @@ use crate::{Flex, FlexTensor, Layout};
 
 impl ActivationOps<Flex> for Flex {
     fn relu(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
-        let tensor = match crate::ops::relu_parallel::relu(tensor) {
+        let tensor = match crate::ops::elementwise_parallel::relu(tensor) {
             Ok(out) => return out,
             Err(tensor) => tensor,
         };
@@ -37,7 +37,7 @@ impl ActivationOps<Flex> for Flex {
     }
 
     fn relu_backward(output: FloatTensor<Flex>, grad: FloatTensor<Flex>) -> FloatTensor<Flex> {
-        let (output, grad) = match crate::ops::relu_parallel::relu_backward(output, grad) {
+        let (output, grad) = match crate::ops::elementwise_parallel::relu_backward(output, grad) {
             Ok(out) => return out,
             Err(both) => both,
         };

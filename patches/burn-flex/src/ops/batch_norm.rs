@@ -119,6 +119,25 @@ fn input_grad_body<T: Real>(out: &mut [Uninit<T>], xs: &[T], gs: &[T], m: T, is:
     }
 }
 
+/// Asks for `xs` to be brought into the cache. A channel's segments are one per image, a whole
+/// image apart: the hardware prefetchers, which follow sequential streams inside a page, miss the
+/// start of every segment, and the first pass over a channel waited on memory (4.6 GB/s per core).
+#[inline(always)]
+fn prefetch<T>(xs: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in (0..core::mem::size_of_val(xs)).step_by(64) {
+        // Safety: inside `xs`; a prefetch neither faults nor changes memory.
+        unsafe { core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(xs.as_ptr().cast::<i8>().add(line)) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = xs;
+}
+
+/// How many segments ahead the first pass over a channel prefetches: about 8 KiB.
+fn segments_ahead<T>(inner: usize) -> usize {
+    (8192 / (inner * core::mem::size_of::<T>()).max(1)).clamp(2, 32)
+}
+
 /// Runs `f(channel)` for every channel, in parallel where rayon is on, and returns the results in
 /// channel order.
 fn per_channel<R: Send>(channels: usize, f: impl Fn(usize) -> R + Send + Sync) -> Vec<R> {
@@ -206,7 +225,16 @@ fn train_typed<T: Real>(
     let count = (batch * inner) as f64;
     let stats = per_channel(channels, |c| {
         let segments = (0..batch).map(|b| (b * channels + c) * inner);
-        let mean = segments.clone().map(|s| sum(&xd[s..s + inner])).sum::<f64>() / count;
+        let segment = |b: usize| &xd[(b * channels + c) * inner..][..inner];
+        let ahead = segments_ahead::<T>(inner);
+        let mut total = 0.0;
+        for b in 0..batch {
+            if b + ahead < batch {
+                prefetch(segment(b + ahead));
+            }
+            total += sum(segment(b));
+        }
+        let mean = total / count;
         let m = T::narrow(mean);
         let var = segments
             .clone()
@@ -244,7 +272,13 @@ fn train_backward_typed<T: Real>(
         let inv_std = 1.0 / (var[c].wide() + epsilon).sqrt();
         let (m, is) = (mean[c], T::narrow(inv_std));
         let (mut sum_dy, mut sum_dy_xhat) = (0.0, 0.0);
-        for s in segments.clone() {
+        let ahead = segments_ahead::<T>(inner);
+        for (b, s) in segments.clone().enumerate() {
+            if b + ahead < batch {
+                let next = s + ahead * channels * inner;
+                prefetch(&xd[next..next + inner]);
+                prefetch(&dyd[next..next + inner]);
+            }
             let (xs, gs) = (&xd[s..s + inner], &dyd[s..s + inner]);
             sum_dy += sum(gs);
             sum_dy_xhat += sum_grad_normalized(xs, gs, m, is);

@@ -12,6 +12,7 @@ use num_traits::{Float, ToPrimitive};
 
 use crate::Layout;
 use crate::ops::binary::{BinaryOp, binary_op, scalar_op};
+use crate::ops::elementwise_parallel::Commutative;
 use crate::ops::matmul;
 use crate::ops::unary;
 use crate::{Flex, FlexTensor};
@@ -136,7 +137,7 @@ impl FloatTensorOps<Flex> for Flex {
     }
 
     fn float_add(lhs: FloatTensor<Flex>, rhs: FloatTensor<Flex>) -> FloatTensor<Flex> {
-        let (lhs, rhs) = match crate::ops::relu_parallel::add(lhs, rhs) {
+        let (lhs, rhs) = match crate::ops::elementwise_parallel::combine(lhs, rhs, Commutative::Add) {
             Ok(sum) => return sum,
             Err(both) => both,
         };
@@ -158,6 +159,10 @@ impl FloatTensorOps<Flex> for Flex {
     }
 
     fn float_mul(lhs: FloatTensor<Flex>, rhs: FloatTensor<Flex>) -> FloatTensor<Flex> {
+        let (lhs, rhs) = match crate::ops::elementwise_parallel::combine(lhs, rhs, Commutative::Mul) {
+            Ok(product) => return product,
+            Err(both) => both,
+        };
         binary_op(lhs, rhs, |a, b| a * b, |a, b| a * b, Some(BinaryOp::Mul))
     }
 

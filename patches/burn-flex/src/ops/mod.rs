@@ -102,7 +102,7 @@ pub(crate) mod conv2d_gemm;
 pub(crate) mod conv2d_winograd;
 pub(crate) mod conv2d_winograd_f4;
 pub(crate) mod im2col_stride2;
-pub(crate) mod relu_parallel;
+pub(crate) mod elementwise_parallel;
 pub(crate) mod wide_simd;
 pub(crate) mod winograd_gemm;
 pub(crate) mod winograd_rows;

@@ -1,6 +1,7 @@
-//! ReLU and its backward, and the sum of two tensors of one shape (a residual connection), on
-//! contiguous f32 tensors, split across threads and run with the widest vector instructions (added for
-//! trgl; see `patches/README.md` in trgl).
+//! ReLU and its backward, and the sum and product of two tensors of one shape (a residual
+//! connection; the kinetic energy's square and its gradient), on contiguous f32 tensors, split across
+//! threads and run with the widest vector instructions (added for trgl; see `patches/README.md` in
+//! trgl).
 //!
 //! burn-flex's generic element-wise path runs these single-threaded with SSE; in a CIFAR ResNet
 //! step they touch every activation, which made them a few percent of the step.
@@ -64,20 +65,38 @@ fn relu_mask_into_body<T: Pod32>(output: &[T], grad: &[T], out: &mut [Uninit<T>]
     });
 }
 
-wide!(fn add_in_place = add_in_place_body<T: Pod32>(acc: &mut [T], other: &[T]));
-#[inline(always)]
-fn add_in_place_body<T: Pod32>(acc: &mut [T], other: &[T]) {
-    let (acc, other): (&mut [f32], &[f32]) = (bytemuck::cast_slice_mut(acc), bytemuck::cast_slice(other));
-    acc.iter_mut().zip(other).for_each(|(a, &b)| *a += b);
+/// The element-wise operations whose operands can trade places: IEEE addition and multiplication
+/// commute exactly, so the result may be written into either operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Commutative {
+    Add,
+    Mul,
 }
 
-wide!(fn add_into = add_into_body<T: Pod32>(lhs: &[T], rhs: &[T], out: &mut [Uninit<T>]));
+wide!(fn combine_in_place = combine_in_place_body<T: Pod32>(acc: &mut [T], other: &[T], op: Commutative));
 #[inline(always)]
-fn add_into_body<T: Pod32>(lhs: &[T], rhs: &[T], out: &mut [Uninit<T>]) {
-    out.iter_mut().zip(lhs.iter().zip(rhs)).for_each(|(o, (&a, &b))| {
-        let (a, b): (f32, f32) = (bytemuck::cast(a), bytemuck::cast(b));
-        o.write(bytemuck::cast(a + b));
-    });
+fn combine_in_place_body<T: Pod32>(acc: &mut [T], other: &[T], op: Commutative) {
+    let (acc, other): (&mut [f32], &[f32]) = (bytemuck::cast_slice_mut(acc), bytemuck::cast_slice(other));
+    let pairs = acc.iter_mut().zip(other);
+    match op {
+        Commutative::Add => pairs.for_each(|(a, &b)| *a += b),
+        Commutative::Mul => pairs.for_each(|(a, &b)| *a *= b),
+    }
+}
+
+wide!(fn combine_into = combine_into_body<T: Pod32>(lhs: &[T], rhs: &[T], out: &mut [Uninit<T>], op: Commutative));
+#[inline(always)]
+fn combine_into_body<T: Pod32>(lhs: &[T], rhs: &[T], out: &mut [Uninit<T>], op: Commutative) {
+    let (lhs, rhs): (&[f32], &[f32]) = (bytemuck::cast_slice(lhs), bytemuck::cast_slice(rhs));
+    let triples = out.iter_mut().zip(lhs.iter().zip(rhs));
+    match op {
+        Commutative::Add => triples.for_each(|(o, (&a, &b))| {
+            o.write(bytemuck::cast(a + b));
+        }),
+        Commutative::Mul => triples.for_each(|(o, (&a, &b))| {
+            o.write(bytemuck::cast(a * b));
+        }),
+    }
 }
 
 type Uninit<T> = core::mem::MaybeUninit<T>;
@@ -151,14 +170,14 @@ pub(crate) fn relu_backward(output: FlexTensor, grad: FlexTensor) -> Result<Flex
     Ok(out)
 }
 
-/// `lhs + rhs`, into whichever operand nothing else shares (else fresh memory); or both back when
-/// they are not contiguous f32 tensors of one shape, or too small to split across threads.
-pub(crate) fn add(lhs: FlexTensor, rhs: FlexTensor) -> Result<FlexTensor, (FlexTensor, FlexTensor)> {
+/// `lhs + rhs` or `lhs · rhs`, into whichever operand nothing else shares (else fresh memory); or
+/// both back when they are not contiguous f32 tensors of one shape, or too small to split across
+/// threads.
+pub(crate) fn combine(lhs: FlexTensor, rhs: FlexTensor, op: Commutative) -> Result<FlexTensor, (FlexTensor, FlexTensor)> {
     let n = lhs.layout().num_elements();
     if !plain_f32(&lhs) || !plain_f32(&rhs) || lhs.layout().shape() != rhs.layout().shape() || n < 2 * CHUNK {
         return Err((lhs, rhs));
     }
-    // IEEE addition commutes exactly, so writing into `rhs` gives the same values.
     let (mut acc, other) = match (lhs.is_unique(), rhs.is_unique()) {
         (true, _) => (lhs, rhs),
         (false, true) => (rhs, lhs),
@@ -166,11 +185,11 @@ pub(crate) fn add(lhs: FlexTensor, rhs: FlexTensor) -> Result<FlexTensor, (FlexT
             let (a, b): (&[f32], &[f32]) = (&lhs.storage::<f32>()[..n], &rhs.storage::<f32>()[..n]);
             return Ok(fresh(lhs.layout().shape(), n, |start, out| {
                 let range = start..start + out.len();
-                add_into(&a[range.clone()], &b[range], out)
+                combine_into(&a[range.clone()], &b[range], out, op)
             }));
         }
     };
     let other: &[f32] = &other.storage::<f32>()[..n];
-    for_chunks(&mut acc.storage_mut::<f32>()[..n], |start, chunk| add_in_place(chunk, &other[start..start + chunk.len()]));
+    for_chunks(&mut acc.storage_mut::<f32>()[..n], |start, chunk| combine_in_place(chunk, &other[start..start + chunk.len()], op));
     Ok(acc)
 }
