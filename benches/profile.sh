@@ -12,12 +12,12 @@ cat "$out/step.txt"
 perf report -i "$out/perf.data" --no-children --sort symbol --stdio 2>/dev/null | python3 -c '
 import re, sys
 groups = [
-    ("convolution: Winograd transforms, im2col, col2im (patched burn-flex) or the unpatched conv_transpose scatter", r"conv2d_winograd|conv2d_gemm|im2col|col2im|conv_transpose|conv3d|conv2d_f32"),
+    ("convolution: Winograd transforms, im2col, col2im (patched burn-flex) or the unpatched conv_transpose scatter", r"conv2d_winograd|winograd_rows|conv2d_gemm|im2col|col2im|conv_transpose|conv3d|conv2d_f32"),
     ("GEMM micro-kernels and packing (convolutions, linear heads)", r"gemm"),
     ("batch norm (patched burn-flex)", r"batch_norm"),
     ("copies: memmove (im2col rows), layout copies", r"memmove|memcpy|copy_2d|copy_strided|contiguous"),
     ("zero-fill of new buffers (memset)", r"memset|clear_page|filled"),
-    ("element-wise: ReLU, add, kinetic term, SGD update", r"binary|unary|zip|macerator|scalar|relu|sqrt"),
+    ("element-wise: ReLU, add, kinetic term, SGD update", r"binary|unary|zip|macerator|scalar|relu|combine|sqrt"),
     ("reductions (means, pooling)", r"reduce|sum|mean|pool"),
     ("kernel: page faults, scheduling, allocation", r"^\[k\]"),
 ]
