@@ -23,7 +23,16 @@ use serde::{Deserialize, Serialize};
 
 /// Σ_b mean(r_b²) over the residual branches of a module; `None` for a module without any (a stem alone).
 pub fn kinetic_energy(residuals: &[Tensor<4>]) -> Option<Tensor<1>> {
-    residuals.iter().map(|r| r.clone().square().mean()).reduce(|a, b| a + b)
+    residuals.iter().map(mean_square).reduce(|a, b| a + b)
+}
+
+/// mean(r²) with the gradient 2r/N. As `m = mean(r·r̄)` with r̄ = r detached, `2m − m̄`: the value is
+/// m exactly (doubling and subtracting m round to nothing) and the gradient 2·r̄/N is one product.
+/// `r.square().mean()` is the same function, but autodiff differentiates r·r as a product of two
+/// tensors — two full-size products and their sum in the backward pass, for every residual branch.
+fn mean_square(r: &Tensor<4>) -> Tensor<1> {
+    let m = (r.clone() * r.clone().detach()).mean();
+    m.clone() * 2.0 - m.detach()
 }
 
 /// Cross-entropy with label smoothing ε: targets (1-ε)·onehot(y) + ε/C, as PyTorch's

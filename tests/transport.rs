@@ -32,6 +32,25 @@ fn kinetic_energy_is_the_sum_over_blocks_of_mean_squares() {
 }
 
 #[test]
+fn kinetic_energy_has_the_gradient_of_a_mean_square() {
+    let d = device();
+    let values: Vec<f32> = (0..24).map(|i| (i as f32 - 11.5) / 3.0).collect();
+    let r = Tensor::<4>::from_data(TensorData::new(values.clone(), [2, 3, 2, 2]), &d).autodiff().require_grad();
+    let s = Tensor::<4>::from_data(TensorData::new(vec![0.5f32; 6], [1, 1, 3, 2]), &d).autodiff().require_grad();
+    let ke = kinetic_energy(&[r.clone(), s.clone()]).unwrap();
+    let by_hand = values.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / 24.0 + 0.25;
+    assert!((ke.clone().inner().into_scalar::<f32>() as f64 - by_hand).abs() < 1e-5, "value");
+    let grads = (ke * 3.0).backward();
+    let dr: Vec<f32> = r.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+    for (g, v) in dr.iter().zip(&values) {
+        // d/dr of 3·mean(r²) = 6r/N, N = 24
+        assert!((g - 6.0 * v / 24.0).abs() < 1e-6, "{g} vs {}", 6.0 * v / 24.0);
+    }
+    let ds: Vec<f32> = s.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+    assert!(ds.iter().all(|g| (g - 6.0 * 0.5 / 6.0).abs() < 1e-6), "{ds:?}");
+}
+
+#[test]
 fn a_tiny_block_reports_its_residual_branch_before_the_skip() {
     let d = device();
     d.seed(3);
