@@ -55,7 +55,6 @@ impl WinogradElement for f32 {
 }
 impl WinogradElement for f64 {}
 
-
 /// Below this many input or output channels there is little multiplication for the transforms to
 /// save; the 3-channel stem stays on im2col (where it is already 2.6× faster than PyTorch's).
 const MIN_CHANNELS: usize = 8;

@@ -23,15 +23,24 @@ fn applies(w: usize) -> bool {
     }
 }
 
-/// `col[(c, ki, kj), y · ow + x] = x[c, 2y + ki − 1, 2x + kj − 1]` (zero outside) for the `channels`
-/// planes (`[h, w]`) of `x`, `ow = w / 2`, `oh` output rows.
-pub(super) fn im2col(h: usize, w: usize, oh: usize, channels: usize, x: &[f32], col: &mut [f32]) -> bool {
+/// Whether this path takes planes of width `w` on this CPU; if so, asserts that the planes' buffer
+/// (`planes_len` elements) and the columns (`col_len`) hold what the kernels read and write.
+fn takes(h: usize, w: usize, oh: usize, channels: usize, planes_len: usize, col_len: usize) -> bool {
     if !applies(w) {
         return false;
     }
-    assert!(x.len() >= channels * h * w && col.len() >= channels * 9 * oh * (w / 2), "im2col stride 2: buffers too small");
+    assert!(planes_len >= channels * h * w && col_len >= channels * 9 * oh * (w / 2), "im2col stride 2: buffers too small");
+    true
+}
+
+/// `col[(c, ki, kj), y · ow + x] = x[c, 2y + ki − 1, 2x + kj − 1]` (zero outside) for the `channels`
+/// planes (`[h, w]`) of `x`, `ow = w / 2`, `oh` output rows.
+pub(super) fn im2col(h: usize, w: usize, oh: usize, channels: usize, x: &[f32], col: &mut [f32]) -> bool {
+    if !takes(h, w, oh, channels, x.len(), col.len()) {
+        return false;
+    }
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    // Safety: AVX-512 is there (`applies`) and the buffers hold what is read and written (asserted).
+    // Safety: the CPU has AVX-512 and the buffers are large enough (`takes`).
     unsafe {
         avx512::im2col(h, w, oh, channels, x.as_ptr(), col.as_mut_ptr())
     };
@@ -40,10 +49,9 @@ pub(super) fn im2col(h: usize, w: usize, oh: usize, channels: usize, x: &[f32], 
 
 /// The adjoint of [`im2col`]: adds `col` onto `dx` (`channels` planes `[h, w]`).
 pub(super) fn col2im(h: usize, w: usize, oh: usize, channels: usize, col: &[f32], dx: &mut [f32]) -> bool {
-    if !applies(w) {
+    if !takes(h, w, oh, channels, dx.len(), col.len()) {
         return false;
     }
-    assert!(dx.len() >= channels * h * w && col.len() >= channels * 9 * oh * (w / 2), "col2im stride 2: buffers too small");
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     // Safety: as in `im2col`.
     unsafe {

@@ -30,22 +30,28 @@ fn applies(h: usize, w: usize) -> bool {
     }
 }
 
-/// `V_ξ = (Bᵀ d B)_ξ` for every 4×4 input tile `d` of one plane (`x`: `[h, w]`, padding 1), written
-/// to `v[ξ · stride + tile]`; as `conv2d_winograd::transform_input_planes`.
-pub(super) fn transform_input(h: usize, w: usize, x: &[f32], v: &mut [f32], stride: usize) -> bool {
+/// Whether this path takes a plane of `h × w` on this CPU; if so, asserts that the plane's buffer
+/// (`plane_len` elements) and the 16 transformed matrices (`matrices_len`, rows `stride` apart) hold
+/// what the kernels read and write.
+fn takes(h: usize, w: usize, plane_len: usize, matrices_len: usize, stride: usize) -> bool {
     if !applies(h, w) {
         return false;
     }
     let tiles = h.div_ceil(2) * (w / 2);
-    assert!(x.len() >= h * w && stride >= tiles && v.len() >= 15 * stride + tiles, "winograd rows: buffers too small");
+    assert!(plane_len >= h * w && stride >= tiles && matrices_len >= 15 * stride + tiles, "winograd rows: buffers too small");
+    true
+}
+
+/// `V_ξ = (Bᵀ d B)_ξ` for every 4×4 input tile `d` of one plane (`x`: `[h, w]`, padding 1), written
+/// to `v[ξ · stride + tile]`; as `conv2d_winograd::transform_input_planes`.
+pub(super) fn transform_input(h: usize, w: usize, x: &[f32], v: &mut [f32], stride: usize) -> bool {
+    if !takes(h, w, x.len(), v.len(), stride) {
+        return false;
+    }
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    // Safety: the CPU has AVX-512 (`applies`); the buffers hold what is read and written (asserted).
+    // Safety: the CPU has AVX-512 and the buffers are large enough (`takes`).
     unsafe {
-        if w > 16 {
-            avx512::input_one_row(h, w, x.as_ptr(), v.as_mut_ptr(), stride)
-        } else {
-            avx512::input_two_rows(h, w, x.as_ptr(), v.as_mut_ptr(), stride)
-        }
+        if w > 16 { avx512::input_one_row(h, w, x.as_ptr(), v.as_mut_ptr(), stride) } else { avx512::input_two_rows(h, w, x.as_ptr(), v.as_mut_ptr(), stride) }
     }
     true
 }
@@ -53,19 +59,13 @@ pub(super) fn transform_input(h: usize, w: usize, x: &[f32], v: &mut [f32], stri
 /// `E_ξ = (A e Aᵀ)_ξ` for every 2×2 tile `e` of one output-gradient plane (`dy`: `[h, w]`), written to
 /// `e[ξ · stride + tile]`; as `conv2d_winograd::transform_grad_planes`.
 pub(super) fn transform_grad(h: usize, w: usize, dy: &[f32], e: &mut [f32], stride: usize) -> bool {
-    if !applies(h, w) {
+    if !takes(h, w, dy.len(), e.len(), stride) {
         return false;
     }
-    let tiles = h.div_ceil(2) * (w / 2);
-    assert!(dy.len() >= h * w && stride >= tiles && e.len() >= 15 * stride + tiles, "winograd rows: buffers too small");
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     // Safety: as in `transform_input`.
     unsafe {
-        if w > 16 {
-            avx512::grad_one_row(h, w, dy.as_ptr(), e.as_mut_ptr(), stride)
-        } else {
-            avx512::grad_two_rows(h, w, dy.as_ptr(), e.as_mut_ptr(), stride)
-        }
+        if w > 16 { avx512::grad_one_row(h, w, dy.as_ptr(), e.as_mut_ptr(), stride) } else { avx512::grad_two_rows(h, w, dy.as_ptr(), e.as_mut_ptr(), stride) }
     }
     true
 }
@@ -73,19 +73,13 @@ pub(super) fn transform_grad(h: usize, w: usize, dy: &[f32], e: &mut [f32], stri
 /// One output plane (`y`: `[h, w]`) from `M_ξ` at `m[ξ · stride + tile]`, `Y = Aᵀ M A` per tile; as
 /// `conv2d_winograd::transform_output_planes`.
 pub(super) fn transform_output(h: usize, w: usize, m: &[f32], stride: usize, y: &mut [Uninit<f32>]) -> bool {
-    if !applies(h, w) {
+    if !takes(h, w, y.len(), m.len(), stride) {
         return false;
     }
-    let tiles = h.div_ceil(2) * (w / 2);
-    assert!(y.len() >= h * w && stride >= tiles && m.len() >= 15 * stride + tiles, "winograd rows: buffers too small");
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     // Safety: as in `transform_input`; every element of `y`'s plane is written.
     unsafe {
-        if w > 16 {
-            avx512::output_one_row(h, w, m.as_ptr(), stride, y.as_mut_ptr().cast())
-        } else {
-            avx512::output_two_rows(h, w, m.as_ptr(), stride, y.as_mut_ptr().cast())
-        }
+        if w > 16 { avx512::output_one_row(h, w, m.as_ptr(), stride, y.as_mut_ptr().cast()) } else { avx512::output_two_rows(h, w, m.as_ptr(), stride, y.as_mut_ptr().cast()) }
     }
     true
 }
