@@ -91,3 +91,24 @@ fn module_wise_steps_need_less_memory_than_end_to_end() {
     assert_eq!(t.seconds.len(), 3);
     assert!(t.images_per_second > 0.0);
 }
+
+#[test]
+fn relu_keeps_its_output_for_the_backward_pass_not_its_input() {
+    use burn::prelude::*;
+    use burn::tensor::TensorData;
+    use burn::tensor::activation::relu;
+    let _turn = serial();
+    let device = Device::flex();
+    let n = 4 << 20;
+    let values: Vec<f32> = (0..n).map(|i| (i % 7) as f32 - 3.0).collect();
+    let x = Tensor::<1>::from_data(TensorData::new(values.clone(), [n]), &device).autodiff().require_grad();
+    let before = live_bytes();
+    // The product is fresh memory that only the ReLU uses: with the output kept for the backward
+    // pass (patches/burn-autodiff) the ReLU overwrites it, and the graph holds one tensor of n, not two.
+    let y = relu(x.clone() * 2.0);
+    let held = live_bytes().saturating_sub(before);
+    assert!(held < n * 4 * 3 / 2, "{held} bytes held after relu of {n} f32");
+    let grads = y.sum().backward();
+    let dx = x.grad(&grads).expect("a gradient").into_data().try_to_vec::<f32>().unwrap();
+    assert!(dx.iter().zip(&values).all(|(&d, &v)| d == if v > 0.0 { 2.0 } else { 0.0 }));
+}

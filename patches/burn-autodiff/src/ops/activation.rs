@@ -59,17 +59,20 @@ impl<B: Backend, C: CheckpointStrategy> ActivationOps<Autodiff<B, C>> for Autodi
         retro_unary!(RetroRelu, B::relu);
 
         impl<B: Backend> Backward<B, 1> for Relu {
-            type State = NodeId;
+            // The output, not the input (patched for trgl): relu_backward takes either (their
+            // positive entries are the same), and with the input kept the forward pass could not
+            // run in place and held both tensors until the backward pass.
+            type State = B::FloatTensorPrimitive;
 
             fn backward(
                 self,
                 ops: Ops<Self::State, 1>,
                 grads: &mut Gradients,
-                checkpointer: &mut Checkpointer,
+                _checkpointer: &mut Checkpointer,
             ) {
-                let state = checkpointer.retrieve_node_output(ops.state);
+                let output = ops.state;
                 unary::<B, _>(ops.parents, ops.node, grads, |grad| {
-                    B::relu_backward(state, grad)
+                    B::relu_backward(output, grad)
                 });
             }
         }
@@ -81,9 +84,9 @@ impl<B: Backend, C: CheckpointStrategy> ActivationOps<Autodiff<B, C>> for Autodi
             .parents([&tensor])
             .stateful()
         {
-            OpsKind::Tracked(mut prep) => {
-                let state = prep.checkpoint(&tensor);
-                prep.finish(state, B::relu(tensor.primitive))
+            OpsKind::Tracked(prep) => {
+                let output = B::relu(tensor.primitive);
+                prep.finish(output.clone(), output)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::relu(tensor.primitive)),
         }
