@@ -83,3 +83,41 @@ fn broadcast_sum_and_gradient() {
     same(&at.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap(), &g, "gradient of the left operand");
     same(&bt.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap(), &g, "gradient of the right operand");
 }
+
+#[test]
+fn sum_and_product_with_a_scalar_or_a_broadcast_value() {
+    for n in [1000, LARGE] {
+        let a = values(n, 6);
+        for (name, want) in [("sum", a.iter().map(|x| x + 0.75).collect::<Vec<f32>>()), ("product", a.iter().map(|x| x * 0.75).collect())] {
+            let scalar = |t: Tensor<1>| if name == "sum" { t + 0.75 } else { t * 0.75 };
+            same(&data(scalar(tensor(&a))), &want, &format!("{name} of {n} and a scalar"));
+            let kept = tensor(&a);
+            same(&data(scalar(kept.clone())), &want, &format!("{name} of {n} (shared) and a scalar"));
+            same(&data(kept), &a, &format!("operand of {n} after a {name} with a scalar"));
+            // A single value expanded to the tensor's shape (every stride 0), on either side.
+            let value = || Tensor::<1>::from_data(TensorData::new(vec![0.75f32], [1]), &Device::flex()).expand([n]);
+            let op = |x: Tensor<1>, y: Tensor<1>| if name == "sum" { x + y } else { x * y };
+            same(&data(op(tensor(&a), value())), &want, &format!("{name} of {n} and a broadcast value"));
+            let kept = tensor(&a);
+            same(&data(op(value(), kept.clone())), &want, &format!("{name} of a broadcast value and {n} (shared)"));
+            same(&data(kept), &a, &format!("operand of {n} after a {name} with a broadcast value"));
+        }
+    }
+}
+
+#[test]
+fn gradients_of_a_mean_and_a_sum() {
+    // The gradient of a mean or sum is one value broadcast (patched burn-autodiff): alone, added to
+    // another, and through the kinetic energy's product with a detached copy.
+    let n = LARGE;
+    let a: Vec<f32> = values(n, 7).into_iter().map(|x| if x.is_finite() { x } else { 1.5 }).collect();
+    let inv = (1.0f64 / n as f64) as f32;
+    let at = tensor(&a).autodiff().require_grad();
+    let grads = at.clone().mean().backward();
+    same(&at.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap(), &vec![inv; n], "gradient of a mean");
+    let grads = (at.clone().mean() + at.clone().sum() * 2.0).backward();
+    same(&at.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap(), &vec![inv + 2.0; n], "gradient of a mean plus a sum");
+    let grads = (at.clone() * at.clone().detach()).mean().backward();
+    let want: Vec<f32> = a.iter().map(|x| x * inv).collect();
+    same(&at.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap(), &want, "gradient of mean(x·x̄)");
+}

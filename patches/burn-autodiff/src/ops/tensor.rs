@@ -2587,11 +2587,11 @@ impl<B: Backend, C: CheckpointStrategy> FloatTensorOps<Self> for Autodiff<B, C> 
                 unary::<B, _>(ops.parents, ops.node, grads, |grad| {
                     let shape = ops.state;
                     let val = 1_f64 / shape.num_elements() as f64;
-                    let ones = B::float_ones(shape, &grad.device(), grad.dtype().into());
-                    let val = B::float_mul_scalar(ones, val.into());
-
-                    let grad = unsqueeze_like::<B>(grad, val.shape());
-                    B::float_mul(val, grad)
+                    // The one value grad/n broadcast (patched for trgl): upstream filled a
+                    // tensor of the input's size with ones, scaled it and multiplied it by the
+                    // gradient, three full-size passes for a constant.
+                    let grad = unsqueeze_like::<B>(B::float_mul_scalar(grad, val.into()), shape.clone());
+                    B::float_expand(grad, shape)
                 });
             }
         }
@@ -2622,10 +2622,9 @@ impl<B: Backend, C: CheckpointStrategy> FloatTensorOps<Self> for Autodiff<B, C> 
                 _checkpointer: &mut Checkpointer,
             ) {
                 unary::<B, _>(ops.parents, ops.node, grads, |grad| {
-                    let val = B::float_ones(ops.state, &grad.device(), grad.dtype().into());
-
-                    let grad = unsqueeze_like::<B>(grad, val.shape());
-                    B::float_mul(val, grad)
+                    // The gradient broadcast (patched for trgl), not a tensor of ones times it.
+                    let grad = unsqueeze_like::<B>(grad, ops.state.clone());
+                    B::float_expand(grad, ops.state)
                 });
             }
         }

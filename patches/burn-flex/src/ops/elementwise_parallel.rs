@@ -99,6 +99,31 @@ fn combine_into_body<T: Pod32>(lhs: &[T], rhs: &[T], out: &mut [Uninit<T>], op: 
     }
 }
 
+wide!(fn scalar_in_place = scalar_in_place_body<T: Pod32>(acc: &mut [T], value: f32, op: Commutative));
+#[inline(always)]
+fn scalar_in_place_body<T: Pod32>(acc: &mut [T], value: f32, op: Commutative) {
+    let acc: &mut [f32] = bytemuck::cast_slice_mut(acc);
+    match op {
+        Commutative::Add => acc.iter_mut().for_each(|a| *a += value),
+        Commutative::Mul => acc.iter_mut().for_each(|a| *a *= value),
+    }
+}
+
+wide!(fn scalar_into = scalar_into_body<T: Pod32>(src: &[T], value: f32, out: &mut [Uninit<T>], op: Commutative));
+#[inline(always)]
+fn scalar_into_body<T: Pod32>(src: &[T], value: f32, out: &mut [Uninit<T>], op: Commutative) {
+    let src: &[f32] = bytemuck::cast_slice(src);
+    let pairs = out.iter_mut().zip(src);
+    match op {
+        Commutative::Add => pairs.for_each(|(o, &a)| {
+            o.write(bytemuck::cast(a + value));
+        }),
+        Commutative::Mul => pairs.for_each(|(o, &a)| {
+            o.write(bytemuck::cast(a * value));
+        }),
+    }
+}
+
 type Uninit<T> = core::mem::MaybeUninit<T>;
 
 /// A new contiguous f32 tensor of `shape` whose chunks `f(start, chunk)` writes, in parallel.
@@ -175,6 +200,16 @@ pub(crate) fn relu_backward(output: FlexTensor, grad: FlexTensor) -> Result<Flex
 /// threads.
 pub(crate) fn combine(lhs: FlexTensor, rhs: FlexTensor, op: Commutative) -> Result<FlexTensor, (FlexTensor, FlexTensor)> {
     let n = lhs.layout().num_elements();
+    // One operand a single value broadcast to the other's shape (autodiff's gradient of a mean or a
+    // sum, `expand`ed): the other scaled or shifted, as with a scalar.
+    if lhs.layout().shape() == rhs.layout().shape() {
+        if let Some(v) = broadcast_value(&lhs).filter(|_| plain_f32(&rhs) && n >= 2 * CHUNK) {
+            return Ok(with_scalar(rhs, v, op));
+        }
+        if let Some(v) = broadcast_value(&rhs).filter(|_| plain_f32(&lhs) && n >= 2 * CHUNK) {
+            return Ok(with_scalar(lhs, v, op));
+        }
+    }
     if !plain_f32(&lhs) || !plain_f32(&rhs) || lhs.layout().shape() != rhs.layout().shape() || n < 2 * CHUNK {
         return Err((lhs, rhs));
     }
@@ -192,4 +227,30 @@ pub(crate) fn combine(lhs: FlexTensor, rhs: FlexTensor, op: Commutative) -> Resu
     let other: &[f32] = &other.storage::<f32>()[..n];
     for_chunks(&mut acc.storage_mut::<f32>()[..n], |start, chunk| combine_in_place(chunk, &other[start..start + chunk.len()], op));
     Ok(acc)
+}
+
+/// The value of an f32 tensor whose elements are all one stored value (every stride 0, as `expand`
+/// makes of a single element).
+fn broadcast_value(t: &FlexTensor) -> Option<f32> {
+    let layout = t.layout();
+    (t.dtype() == DType::F32 && layout.strides().iter().all(|&s| s == 0)).then(|| t.storage::<f32>()[layout.start_offset()])
+}
+
+/// `tensor + value` or `tensor · value` (as burn-flex's `scalar_op` computes them for f32), or
+/// `Err(tensor)` back when it is not a contiguous f32 tensor large enough to split.
+pub(crate) fn scalar(tensor: FlexTensor, value: f32, op: Commutative) -> Result<FlexTensor, FlexTensor> {
+    if !plain_f32(&tensor) || tensor.layout().num_elements() < 2 * CHUNK {
+        return Err(tensor);
+    }
+    Ok(with_scalar(tensor, value, op))
+}
+
+fn with_scalar(mut tensor: FlexTensor, value: f32, op: Commutative) -> FlexTensor {
+    let n = tensor.layout().num_elements();
+    if tensor.is_unique() {
+        for_chunks(&mut tensor.storage_mut::<f32>()[..n], |_, chunk| scalar_in_place(chunk, value, op));
+        return tensor;
+    }
+    let src: &[f32] = &tensor.storage::<f32>()[..n];
+    fresh(tensor.layout().shape(), n, |start, out| scalar_into(&src[start..start + out.len()], value, out, op))
 }

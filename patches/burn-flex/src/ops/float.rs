@@ -146,6 +146,10 @@ impl FloatTensorOps<Flex> for Flex {
 
     fn float_add_scalar(lhs: FloatTensor<Flex>, rhs: Scalar) -> FloatTensor<Flex> {
         let rhs_val = rhs.to_f64().unwrap();
+        let lhs = match crate::ops::elementwise_parallel::scalar(lhs, rhs_val as f32, Commutative::Add) {
+            Ok(sum) => return sum,
+            Err(lhs) => lhs,
+        };
         scalar_op(lhs, rhs_val, |a, b| a + b, |a, b| a + b)
     }
 
@@ -168,6 +172,10 @@ impl FloatTensorOps<Flex> for Flex {
 
     fn float_mul_scalar(lhs: FloatTensor<Flex>, rhs: Scalar) -> FloatTensor<Flex> {
         let rhs_val = rhs.to_f64().unwrap();
+        let lhs = match crate::ops::elementwise_parallel::scalar(lhs, rhs_val as f32, Commutative::Mul) {
+            Ok(product) => return product,
+            Err(lhs) => lhs,
+        };
         scalar_op(lhs, rhs_val, |a, b| a * b, |a, b| a * b)
     }
 
