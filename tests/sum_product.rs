@@ -121,3 +121,19 @@ fn gradients_of_a_mean_and_a_sum() {
     let want: Vec<f32> = a.iter().map(|x| x * inv).collect();
     same(&at.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap(), &want, "gradient of mean(x·x̄)");
 }
+
+#[test]
+fn sums_and_means_of_large_tensors_are_accurate_and_repeatable() {
+    // Split across threads from 256 Ki elements (patched burn-flex), the chunks' sums added in order.
+    for n in [300_000usize, (1 << 21) + 5, 5 << 20] {
+        let v: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1013) as f32 / 101.0 - 4.0).collect();
+        let exact: f64 = v.iter().map(|&x| x as f64).sum();
+        let first = data(tensor(&v).sum())[0];
+        assert!((first as f64 - exact).abs() <= 1e-5 * v.iter().map(|&x| x.abs() as f64).sum::<f64>(), "sum of {n}: {first} vs {exact}");
+        for _ in 0..4 {
+            assert_eq!(data(tensor(&v).sum())[0].to_bits(), first.to_bits(), "sum of {n} changed between runs");
+        }
+        let mean = data(tensor(&v).mean())[0];
+        assert!((mean as f64 - exact / n as f64).abs() <= 1e-5, "mean of {n}: {mean}");
+    }
+}

@@ -21,7 +21,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use burn_backend::ops::ConvOptions;
 
-use super::conv2d_gemm::{GemmElement, Mat, Uninit, gemm_strided, per_images, sum_over_image_ranges, threads, with_scratch};
+use super::conv2d_gemm::{GemmElement, Mat, Uninit, balanced_group, gemm_strided, per_images, sum_over_image_ranges, threads, with_scratch};
 use super::wide_simd::wide;
 use super::winograd_rows;
 
@@ -390,7 +390,7 @@ fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: us
     let n = tiles.len();
     let (plane, image_in, image_out) = (h * w, in_channels * h * w, out_channels * h * w);
     // Enough images per GEMM to amortise it, while leaving a group for every thread.
-    let group = TARGET_TILES.div_ceil(n).min(batch.div_ceil(threads())).max(1);
+    let group = balanced_group(batch, TARGET_TILES.div_ceil(n).min(batch.div_ceil(threads())));
     per_images(batch, group, image_out, |first, out: &mut [Uninit<T>], parallel| {
         let count = out.len() / image_out;
         let columns = count * n;

@@ -22,7 +22,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use burn_backend::ops::ConvOptions;
 
-use super::conv2d_gemm::{Uninit, per_images, threads, with_scratch};
+use super::conv2d_gemm::{Uninit, balanced_group, per_images, threads, with_scratch};
 use super::conv2d_winograd::{ROW_PAD_BYTES, WinogradElement, is_winograd_shape, rows_apart};
 use super::wide_simd::wide;
 use super::winograd_gemm::{COLUMNS, products};
@@ -99,22 +99,31 @@ pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: u
         [0.0, 0.0, 1.0],
     ];
     let (rows, cols) = if adjoint { (in_channels, out_channels) } else { (out_channels, in_channels) };
+    // `G g Gᵀ` of one filter, in f64 (4096 of them at 64 channels: a millisecond on one thread,
+    // so the filters are split across threads and only the scatter into `U` runs alone).
+    let one = |pair: usize| -> [T; 36] {
+        let k = &weight[pair * 9..][..9];
+        let g = |i: usize, j: usize| {
+            let v = if adjoint { k[(2 - i) * 3 + 2 - j] } else { k[i * 3 + j] };
+            num_traits::ToPrimitive::to_f64(&v).expect("float to f64")
+        };
+        let gg: [[f64; 3]; 6] = core::array::from_fn(|i| core::array::from_fn(|j| (0..3).map(|k| G[i][k] * g(k, j)).sum()));
+        core::array::from_fn(|xi| constant((0..3).map(|k| gg[xi / 6][k] * G[xi % 6][k]).sum()))
+    };
+    let pairs = out_channels * in_channels;
+    #[cfg(feature = "rayon")]
+    let filters: Vec<[T; 36]> = {
+        use rayon::prelude::*;
+        (0..pairs).into_par_iter().map(one).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let filters: Vec<[T; 36]> = (0..pairs).map(one).collect();
     let mut u = vec![T::zero(); 36 * rows * cols];
-    for o in 0..out_channels {
-        for c in 0..in_channels {
-            let k = &weight[(o * in_channels + c) * 9..][..9];
-            let g = |i: usize, j: usize| {
-                let v = if adjoint { k[(2 - i) * 3 + 2 - j] } else { k[i * 3 + j] };
-                num_traits::ToPrimitive::to_f64(&v).expect("float to f64")
-            };
-            let gg: [[f64; 3]; 6] = core::array::from_fn(|i| core::array::from_fn(|j| (0..3).map(|k| G[i][k] * g(k, j)).sum()));
-            let (r, col) = if adjoint { (c, o) } else { (o, c) };
-            for i in 0..6 {
-                for j in 0..6 {
-                    let v: f64 = (0..3).map(|k| gg[i][k] * G[j][k]).sum();
-                    u[((i * 6 + j) * rows + r) * cols + col] = constant(v);
-                }
-            }
+    for (pair, values) in filters.iter().enumerate() {
+        let (o, c) = (pair / in_channels, pair % in_channels);
+        let (r, col) = if adjoint { (c, o) } else { (o, c) };
+        for (xi, &v) in values.iter().enumerate() {
+            u[(xi * rows + r) * cols + col] = v;
         }
     }
     u
@@ -382,7 +391,7 @@ fn interleave_any<T: WinogradElement>(st: Stack, out: &[T], y: &mut [Uninit<T>],
 pub(super) fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: usize, w: usize, u: &[T], out_channels: usize) -> Vec<T> {
     let (plane, image_in, image_out) = (h * w, in_channels * h * w, out_channels * h * w);
     // Enough images per GEMM to amortise it, while leaving a group for every thread.
-    let group = images_per_group::<T>(36, in_channels + out_channels, Stack::new(1, h, w).len()).min(batch.div_ceil(threads())).max(1);
+    let group = balanced_group(batch, images_per_group::<T>(36, in_channels + out_channels, Stack::new(1, h, w).len()).min(batch.div_ceil(threads())));
     per_images(batch, group, image_out, |first, out: &mut [Uninit<T>], parallel| {
         let st = Stack::new(out.len() / image_out, h, w);
         let columns = st.len();

@@ -107,8 +107,10 @@ fn sum_f32(tensor: &FlexTensor) -> FlexTensor {
 /// Apple M-series) doesn't benefit from rayon's task dispatch overhead.
 #[inline]
 fn sum_f32_contiguous(data: &[f32]) -> f32 {
+    // Patched for trgl: split from 256 Ki elements (was 4 Mi) — a CIFAR activation of a batch (2 Mi)
+    // was summed on one thread while the others waited (the kinetic energy's mean).
     #[cfg(feature = "rayon")]
-    if data.len() >= 4 * 1024 * 1024 {
+    if data.len() >= 256 * 1024 {
         return sum_f32_parallel(data);
     }
 
@@ -129,7 +131,10 @@ fn sum_f32_contiguous(data: &[f32]) -> f32 {
 fn sum_f32_parallel(data: &[f32]) -> f32 {
     const CHUNK_SIZE: usize = 64 * 1024; // 64K elements per chunk
 
-    data.par_chunks(CHUNK_SIZE)
+    // The chunks' sums are added in order (patched for trgl): rayon's `sum` combines them in whatever
+    // order the threads finish, so the result could change from run to run.
+    let partials: Vec<f32> = data
+        .par_chunks(CHUNK_SIZE)
         .map(|chunk| {
             #[cfg(feature = "simd")]
             {
@@ -140,7 +145,8 @@ fn sum_f32_parallel(data: &[f32]) -> f32 {
                 chunk.iter().copied().sum::<f32>()
             }
         })
-        .sum()
+        .collect();
+    partials.iter().sum()
 }
 
 fn sum_impl<E: Element + bytemuck::Pod + Default + core::iter::Sum>(
