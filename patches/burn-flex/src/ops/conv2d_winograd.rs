@@ -144,11 +144,10 @@ pub(crate) fn applies_to_weight_gradient(x: &[usize], weight: &[usize], options:
 /// With `adjoint`, the filter of the input gradient: `g'[c, o] = flip(g[o, c])`, so rows are `C`.
 fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
     let (rows, cols) = if adjoint { (in_channels, out_channels) } else { (out_channels, in_channels) };
-    let mut u = vec![T::zero(); 16 * rows * cols];
     let half = T::from(0.5).expect("0.5 is representable");
-    for o in 0..out_channels {
-        for c in 0..in_channels {
-            let k = &weight[(o * in_channels + c) * 9..][..9];
+    let filters: Vec<[T; 16]> = (0..out_channels * in_channels)
+        .map(|pair| {
+            let k = &weight[pair * 9..][..9];
             let g = |i: usize, j: usize| if adjoint { k[(2 - i) * 3 + 2 - j] } else { k[i * 3 + j] };
             let gg: [[T; 3]; 4] = core::array::from_fn(|i| {
                 core::array::from_fn(|j| match i {
@@ -158,16 +157,18 @@ fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_ch
                     _ => g(2, j),
                 })
             });
-            let (r, col) = if adjoint { (c, o) } else { (o, c) };
-            for (i, t) in gg.iter().enumerate() {
-                let row = [t[0], half * (t[0] + t[1] + t[2]), half * (t[0] - t[1] + t[2]), t[2]];
-                for (j, &v) in row.iter().enumerate() {
-                    u[((i * 4 + j) * rows + r) * cols + col] = v;
+            core::array::from_fn(|xi| {
+                let t = &gg[xi / 4];
+                match xi % 4 {
+                    0 => t[0],
+                    1 => half * (t[0] + t[1] + t[2]),
+                    2 => half * (t[0] - t[1] + t[2]),
+                    _ => t[2],
                 }
-            }
-        }
-    }
-    u
+            })
+        })
+        .collect();
+    super::conv2d_winograd_f4::scatter_positions(&filters, rows, cols, in_channels, adjoint)
 }
 
 /// Tile grid of one plane.

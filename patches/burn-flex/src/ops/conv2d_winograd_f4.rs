@@ -118,14 +118,30 @@ pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: u
     };
     #[cfg(not(feature = "rayon"))]
     let filters: Vec<[T; 36]> = (0..pairs).map(one).collect();
-    let mut u = vec![T::zero(); 36 * rows * cols];
-    for (pair, values) in filters.iter().enumerate() {
-        let (o, c) = (pair / in_channels, pair % in_channels);
-        let (r, col) = if adjoint { (c, o) } else { (o, c) };
-        for (xi, &v) in values.iter().enumerate() {
-            u[(xi * rows + r) * cols + col] = v;
+    scatter_positions(&filters, rows, cols, in_channels, adjoint)
+}
+
+/// `U_ξ [rows, cols]` for every position ξ from each filter's `K` transformed values (`filters[o · C + c]`),
+/// the channel axes swapped with `adjoint`. One position's matrix at a time, in the order it is
+/// stored: a filter at a time wrote `K` values a matrix apart (a 64 × 64 filter bank: 16 KiB) and
+/// took longer than computing them.
+pub(super) fn scatter_positions<T: WinogradElement, const K: usize>(filters: &[[T; K]], rows: usize, cols: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
+    let mut u = vec![T::zero(); K * rows * cols];
+    let fill = |xi: usize, dst: &mut [T]| {
+        for r in 0..rows {
+            for (col, d) in dst[r * cols..][..cols].iter_mut().enumerate() {
+                let pair = if adjoint { col * in_channels + r } else { r * in_channels + col };
+                *d = filters[pair][xi];
+            }
         }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        u.par_chunks_mut(rows * cols).enumerate().for_each(|(xi, dst)| fill(xi, dst));
     }
+    #[cfg(not(feature = "rayon"))]
+    u.chunks_mut(rows * cols).enumerate().for_each(|(xi, dst)| fill(xi, dst));
     u
 }
 
