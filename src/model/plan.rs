@@ -42,20 +42,22 @@ impl UnitPlan {
         self.out_channels * self.out_size * self.out_size
     }
 
-    /// Floats per sample that autodiff keeps for this unit's backward pass: each conv, BN and ReLU keeps its
-    /// input (or output) at the unit's output resolution; the unit's input is counted by the unit before it.
+    /// Floats per sample that autodiff keeps for this unit's backward pass at the unit's output resolution;
+    /// the unit's input is counted by the unit before it. Each conv's output is kept (batch norm's input);
+    /// batch norm's output is not, since the ReLU after it keeps its own output and overwrites it in place
+    /// (patches/burn-autodiff), and so is a residual sum's.
     pub fn activation_floats(&self) -> usize {
         let plane = self.out_size * self.out_size;
         match self.kind {
-            // conv out, BN out, ReLU out (before the pool, up to 4× the output plane), pool out
+            // conv out, ReLU out (before the pool, up to 4× the output plane), pool out
             UnitKind::Stem { pool, .. } | UnitKind::Vgg { pool } => {
                 let before_pool = if pool == Pool::None { 1 } else { 4 };
-                3 * before_pool * self.out_elems() + self.out_elems()
+                2 * before_pool * self.out_elems() + self.out_elems()
             }
-            // conv1 out, bn1 out, relu out, conv2 out, bn2 out (= r), sum, relu out
-            UnitKind::Basic { .. } => 7 * self.out_elems(),
-            // three conv/BN/ReLU triples (the first at the input resolution), the sum and its ReLU
-            UnitKind::Bottleneck { stride, mid, .. } => 3 * mid * plane * stride * stride + 3 * mid * plane + 4 * self.out_elems(),
+            // conv1 out, relu out, conv2 out, bn2 out (= r, kept for the kinetic energy), relu out
+            UnitKind::Basic { .. } => 5 * self.out_elems(),
+            // three conv/ReLU pairs (the first at the input resolution), r and the last ReLU's output
+            UnitKind::Bottleneck { stride, mid, .. } => 2 * mid * plane * stride * stride + 2 * mid * plane + 3 * self.out_elems(),
             // projection out, with position embeddings
             UnitKind::PatchEmbed { .. } => 2 * self.out_elems(),
             // per token: LN, q/k/v, context, output projection, sum, LN, fc1, GELU, fc2, sum (17·dim), and
