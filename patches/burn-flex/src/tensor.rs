@@ -233,7 +233,7 @@ impl FlexTensor {
     pub fn empty(shape: Shape, dtype: DType) -> Self {
         let num_elements = shape.num_elements();
         let elem_size = dtype_size(dtype);
-        let bytes = Bytes::from_bytes_vec(alloc::vec![0u8; num_elements * elem_size]);
+        let bytes = Bytes::from_bytes_vec(filled_in_parallel(num_elements * elem_size, 0u8));
         let layout = Layout::contiguous(shape);
         Self {
             data: Arc::new(bytes),
@@ -259,7 +259,7 @@ impl FlexTensor {
             "filled_typed: dtype size mismatch"
         );
         let n = shape.num_elements();
-        let data = alloc::vec![value; n];
+        let data = filled_in_parallel(n, value);
         let bytes = Bytes::from_elems(data);
         Self {
             data: Arc::new(bytes),
@@ -1415,4 +1415,21 @@ mod tests {
         ];
         assert_eq!(values, expected);
     }
+}
+
+/// `n` copies of `value`; from 4 MiB, written by all threads (patched for trgl: a batch-sized zero
+/// or constant tensor filled on one thread held up the others).
+fn filled_in_parallel<E: bytemuck::Pod + Send + Sync>(n: usize, value: E) -> alloc::vec::Vec<E> {
+    #[cfg(feature = "rayon")]
+    if n * core::mem::size_of::<E>() >= 4 << 20 {
+        use rayon::prelude::*;
+        let mut v: alloc::vec::Vec<E> = alloc::vec::Vec::with_capacity(n);
+        v.spare_capacity_mut()[..n].par_chunks_mut(1 << 16).for_each(|chunk| {
+            chunk.fill(core::mem::MaybeUninit::new(value));
+        });
+        // Safety: all `n` elements were written.
+        unsafe { v.set_len(n) };
+        return v;
+    }
+    alloc::vec![value; n]
 }

@@ -61,9 +61,87 @@ fn slice_assign_impl<E: Element + bytemuck::Pod + Clone>(
         return slice_write_impl::<E>(tensor, slices, WriteSource::Scalar(scalar));
     }
 
+    let tensor = match slice_assign_parallel::<E>(tensor, slices, &value) {
+        Ok(assigned) => return assigned,
+        Err(tensor) => tensor,
+    };
     let value = value.to_contiguous();
     let val_src: &[E] = value.storage::<E>();
     slice_write_impl::<E>(tensor, slices, WriteSource::Slice(val_src))
+}
+
+/// Elements from which [`slice_assign_parallel`] takes an assignment.
+const PARALLEL_ASSIGN_ELEMENTS: usize = 1 << 18;
+
+/// Large assignments into an unshared contiguous tensor with positive steps (patched for trgl: a
+/// zero-padded, strided ResNet shortcut and its gradient), read straight from `value`'s strides and
+/// split across threads along the first dimension; `Err(tensor)` back otherwise. The generic path
+/// first copies a strided `value` into a contiguous buffer, then writes it, both on one thread.
+fn slice_assign_parallel<E: Element + bytemuck::Pod>(tensor: FlexTensor, slices: &[Slice], value: &FlexTensor) -> Result<FlexTensor, FlexTensor> {
+    let ndims = tensor.layout().num_dims();
+    let usable = ndims >= 2
+        && slices.len() <= ndims
+        && tensor.is_unique()
+        && tensor.layout().is_contiguous()
+        && tensor.layout().start_offset() == 0
+        && value.layout().num_dims() == ndims
+        && value.layout().num_elements() >= PARALLEL_ASSIGN_ELEMENTS
+        && slices.iter().all(|s| s.step > 0);
+    if !usable {
+        return Err(tensor);
+    }
+    let mut tensor = tensor;
+    let shape = tensor.layout().shape().to_vec();
+    let info: Vec<(usize, usize, isize)> = (0..ndims)
+        .map(|d| compute_slice_info(slices.get(d).unwrap_or(&Slice::new(0, None, 1)), shape[d] as isize))
+        .collect();
+    if info.iter().zip(value.layout().shape().iter()).any(|(&(_, len, _), &v)| len != v) {
+        return Err(tensor);
+    }
+    let mut dst_strides = vec![1usize; ndims];
+    for d in (0..ndims - 1).rev() {
+        dst_strides[d] = dst_strides[d + 1] * shape[d + 1];
+    }
+    let src_strides: Vec<isize> = value.layout().strides().to_vec();
+    let src_offset = value.layout().start_offset() as isize;
+    let src: &[E] = value.storage();
+    let (start0, len0, step0) = info[0];
+    let (last_len, last_step, last_src) = (info[ndims - 1].1, info[ndims - 1].2 as usize, src_strides[ndims - 1]);
+    // One index of the first dimension: every row of the region, the last dimension innermost.
+    let assign = |i0: usize, block: &mut [E]| {
+        let mut index = vec![0usize; ndims];
+        let rows: usize = info[1..ndims - 1].iter().map(|&(_, len, _)| len).product();
+        for _ in 0..rows {
+            let mut d_at = 0usize;
+            let mut s_at = src_offset + i0 as isize * src_strides[0];
+            for d in 1..ndims - 1 {
+                d_at += (info[d].0 + index[d] * info[d].2 as usize) * dst_strides[d];
+                s_at += index[d] as isize * src_strides[d];
+            }
+            d_at += info[ndims - 1].0;
+            for k in 0..last_len {
+                block[d_at + k * last_step] = src[(s_at + k as isize * last_src) as usize];
+            }
+            for d in (1..ndims - 1).rev() {
+                index[d] += 1;
+                if index[d] < info[d].1 {
+                    break;
+                }
+                index[d] = 0;
+            }
+        }
+    };
+    let dst: &mut [E] = &mut tensor.storage_mut::<E>()[..shape.iter().product::<usize>()];
+    let outer = dst_strides[0];
+    let targets = |j: usize| j >= start0 && (j - start0) % step0 as usize == 0 && (j - start0) / (step0 as usize) < len0;
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        dst.par_chunks_mut(outer).enumerate().filter(|(j, _)| targets(*j)).for_each(|(j, block)| assign((j - start0) / step0 as usize, block));
+    }
+    #[cfg(not(feature = "rayon"))]
+    dst.chunks_mut(outer).enumerate().filter(|(j, _)| targets(*j)).for_each(|(j, block)| assign((j - start0) / step0 as usize, block));
+    Ok(tensor)
 }
 
 /// Source to splat into a sliced region of a destination tensor. The
