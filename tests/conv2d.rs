@@ -178,6 +178,9 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     cases.push(case(2, 9, 13, 11, 3, 1, 1));
     cases.push(Case { hw: [8, 13], ..case(5, 12, 8, 1, 3, 1, 1) });
     cases.push(Case { hw: [15, 9], ..case(1, 8, 16, 1, 3, 1, 1) });
+    // An empty batch on both Winograd paths: no groups of images to form.
+    cases.push(case(0, 8, 8, 16, 3, 1, 1));
+    cases.push(case(0, 8, 8, 8, 3, 1, 1));
     for c in cases {
         check(c, DType::F32);
     }

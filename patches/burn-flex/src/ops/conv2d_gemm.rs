@@ -481,11 +481,11 @@ pub(super) fn threads() -> usize {
 }
 
 /// Images per group for `batch` images and at most `max` per group: a number of groups that is a
-/// multiple of the threads, as even as possible — with 5 groups of 28 of a batch of 128 on two
-/// threads one thread ran 72 images while the other waited after 56; 6 groups of 22 or fewer give 66
-/// and 62.
+/// multiple of the threads (so at most `batch / threads` rounded up per group: a group for every
+/// thread), as even as possible — with 5 groups of 28 of a batch of 128 on two threads one thread ran
+/// 72 images while the other waited after 56; 6 groups of 22 or fewer give 66 and 62.
 pub(super) fn balanced_group(batch: usize, max: usize) -> usize {
-    let groups = batch.div_ceil(max.max(1)).next_multiple_of(threads());
+    let groups = batch.div_ceil(max.max(1)).max(1).next_multiple_of(threads());
     batch.div_ceil(groups).max(1)
 }
 

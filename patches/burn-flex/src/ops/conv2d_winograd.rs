@@ -168,7 +168,31 @@ fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_ch
             })
         })
         .collect();
-    super::conv2d_winograd_f4::scatter_positions(&filters, rows, cols, in_channels, adjoint)
+    scatter_positions(&filters, rows, cols, in_channels, adjoint)
+}
+
+/// `U_ξ [rows, cols]` for every position ξ from each filter's `K` transformed values (`filters[o · C + c]`),
+/// the channel axes swapped with `adjoint`. One position's matrix at a time, in the order it is
+/// stored: a filter at a time wrote `K` values a matrix apart (a 64 × 64 filter bank: 16 KiB) and
+/// took longer than computing them.
+pub(super) fn scatter_positions<T: WinogradElement, const K: usize>(filters: &[[T; K]], rows: usize, cols: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
+    let mut u = vec![T::zero(); K * rows * cols];
+    let fill = |xi: usize, dst: &mut [T]| {
+        for r in 0..rows {
+            for (col, d) in dst[r * cols..][..cols].iter_mut().enumerate() {
+                let pair = if adjoint { col * in_channels + r } else { r * in_channels + col };
+                *d = filters[pair][xi];
+            }
+        }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        u.par_chunks_mut(rows * cols).enumerate().for_each(|(xi, dst)| fill(xi, dst));
+    }
+    #[cfg(not(feature = "rayon"))]
+    u.chunks_mut(rows * cols).enumerate().for_each(|(xi, dst)| fill(xi, dst));
+    u
 }
 
 /// Tile grid of one plane.
@@ -391,7 +415,7 @@ fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: us
     let n = tiles.len();
     let (plane, image_in, image_out) = (h * w, in_channels * h * w, out_channels * h * w);
     // Enough images per GEMM to amortise it, while leaving a group for every thread.
-    let group = balanced_group(batch, TARGET_TILES.div_ceil(n).min(batch.div_ceil(threads())));
+    let group = balanced_group(batch, TARGET_TILES.div_ceil(n));
     per_images(batch, group, image_out, |first, out: &mut [Uninit<T>], parallel| {
         let count = out.len() / image_out;
         let columns = count * n;

@@ -22,8 +22,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use burn_backend::ops::ConvOptions;
 
-use super::conv2d_gemm::{Uninit, balanced_group, per_images, threads, with_scratch};
-use super::conv2d_winograd::{ROW_PAD_BYTES, WinogradElement, is_winograd_shape, rows_apart};
+use super::conv2d_gemm::{Uninit, balanced_group, per_images, with_scratch};
+use super::conv2d_winograd::{ROW_PAD_BYTES, WinogradElement, is_winograd_shape, rows_apart, scatter_positions};
 use super::wide_simd::wide;
 use super::winograd_gemm::{COLUMNS, products};
 
@@ -119,30 +119,6 @@ pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: u
     #[cfg(not(feature = "rayon"))]
     let filters: Vec<[T; 36]> = (0..pairs).map(one).collect();
     scatter_positions(&filters, rows, cols, in_channels, adjoint)
-}
-
-/// `U_ξ [rows, cols]` for every position ξ from each filter's `K` transformed values (`filters[o · C + c]`),
-/// the channel axes swapped with `adjoint`. One position's matrix at a time, in the order it is
-/// stored: a filter at a time wrote `K` values a matrix apart (a 64 × 64 filter bank: 16 KiB) and
-/// took longer than computing them.
-pub(super) fn scatter_positions<T: WinogradElement, const K: usize>(filters: &[[T; K]], rows: usize, cols: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
-    let mut u = vec![T::zero(); K * rows * cols];
-    let fill = |xi: usize, dst: &mut [T]| {
-        for r in 0..rows {
-            for (col, d) in dst[r * cols..][..cols].iter_mut().enumerate() {
-                let pair = if adjoint { col * in_channels + r } else { r * in_channels + col };
-                *d = filters[pair][xi];
-            }
-        }
-    };
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        u.par_chunks_mut(rows * cols).enumerate().for_each(|(xi, dst)| fill(xi, dst));
-    }
-    #[cfg(not(feature = "rayon"))]
-    u.chunks_mut(rows * cols).enumerate().for_each(|(xi, dst)| fill(xi, dst));
-    u
 }
 
 /// `s[(4p + q)·n + (i·th + ty)·tw + tx] = plane_i[4ty + p, 4tx + q]`, zero past the plane's edge,
@@ -407,7 +383,7 @@ fn interleave_any<T: WinogradElement>(st: Stack, out: &[T], y: &mut [Uninit<T>],
 pub(super) fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: usize, w: usize, u: &[T], out_channels: usize) -> Vec<T> {
     let (plane, image_in, image_out) = (h * w, in_channels * h * w, out_channels * h * w);
     // Enough images per GEMM to amortise it, while leaving a group for every thread.
-    let group = balanced_group(batch, images_per_group::<T>(36, in_channels + out_channels, Stack::new(1, h, w).len()).min(batch.div_ceil(threads())));
+    let group = balanced_group(batch, images_per_group::<T>(36, in_channels + out_channels, Stack::new(1, h, w).len()));
     per_images(batch, group, image_out, |first, out: &mut [Uninit<T>], parallel| {
         let st = Stack::new(out.len() / image_out, h, w);
         let columns = st.len();

@@ -107,10 +107,10 @@ fn slice_assign_parallel<E: Element + bytemuck::Pod>(tensor: FlexTensor, slices:
     let src: &[E] = value.storage();
     let (start0, len0, step0) = info[0];
     let (last_len, last_step, last_src) = (info[ndims - 1].1, info[ndims - 1].2 as usize, src_strides[ndims - 1]);
+    let rows: usize = info[1..ndims - 1].iter().map(|&(_, len, _)| len).product();
     // One index of the first dimension: every row of the region, the last dimension innermost.
     let assign = |i0: usize, block: &mut [E]| {
         let mut index = vec![0usize; ndims];
-        let rows: usize = info[1..ndims - 1].iter().map(|&(_, len, _)| len).product();
         for _ in 0..rows {
             let mut d_at = 0usize;
             let mut s_at = src_offset + i0 as isize * src_strides[0];
