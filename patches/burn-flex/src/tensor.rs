@@ -232,8 +232,14 @@ impl FlexTensor {
     /// Create an empty tensor with given shape and dtype.
     pub fn empty(shape: Shape, dtype: DType) -> Self {
         let num_elements = shape.num_elements();
-        let elem_size = dtype_size(dtype);
-        let bytes = Bytes::from_bytes_vec(filled_in_parallel(num_elements * elem_size, 0u8));
+        // Zeros of the element's width: `Bytes::from_bytes_vec` would copy a byte vector (alignment 1)
+        // into a freshly aligned buffer, a second pass over the tensor on the calling thread.
+        let bytes = match dtype_size(dtype) {
+            8 => Bytes::from_elems(filled_in_parallel(num_elements, 0u64)),
+            4 => Bytes::from_elems(filled_in_parallel(num_elements, 0u32)),
+            2 => Bytes::from_elems(filled_in_parallel(num_elements, 0u16)),
+            elem_size => Bytes::from_bytes_vec(filled_in_parallel(num_elements * elem_size, 0u8)),
+        };
         let layout = Layout::contiguous(shape);
         Self {
             data: Arc::new(bytes),

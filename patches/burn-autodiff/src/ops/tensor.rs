@@ -133,6 +133,18 @@ impl<B: Backend, C: CheckpointStrategy> FloatTensorOps<Self> for Autodiff<B, C> 
         AutodiffTensor::new(B::float_ones(shape, device, dtype))
     }
 
+    // The trait's default builds the filled tensor on the host element by element (`TensorData::full`)
+    // and uploads it, instead of asking the inner backend, which may fill in place or in parallel:
+    // `pad` goes through here, once per zero-padded shortcut.
+    fn float_full(
+        shape: Shape,
+        fill_value: burn_backend::Scalar,
+        device: &Device<Self>,
+        dtype: FloatDType,
+    ) -> FloatTensor<Self> {
+        AutodiffTensor::new(B::float_full(shape, fill_value, device, dtype))
+    }
+
     #[cfg_attr(feature = "tracing", tracing::instrument(
         level="trace",
         skip(tensor),

@@ -1607,10 +1607,18 @@ where
     let grad_data: &[T] = grad.storage();
 
     let bc_total = batch_size * channels;
-    let mut output = vec![zero; bc_total * spatial_in];
+    let total = bc_total * spatial_in;
+    // Each plane is zeroed by the task that fills it: a zeroed allocation of the whole output
+    // (`vec![zero; n]`) was a single-threaded memset of the head's input size before the tasks started.
+    let mut output: Vec<T> = Vec::with_capacity(total);
 
     if spatial_in > 0 && bc_total > 0 {
-        let run_plane = |bc: usize, out_slice: &mut [T]| {
+        let run_plane = |bc: usize, plane: &mut [core::mem::MaybeUninit<T>]| {
+            for p in plane.iter_mut() {
+                p.write(zero);
+            }
+            // Safety: every element was just initialised.
+            let out_slice = unsafe { &mut *(plane as *mut [core::mem::MaybeUninit<T>] as *mut [T]) };
             let grad_offset = bc * spatial_out;
 
             for od in 0..out_d {
@@ -1633,10 +1641,9 @@ where
 
                         for id in d_start..d_end {
                             for ih in h_start..h_end {
-                                for iw in w_start..w_end {
-                                    let input_idx = id * in_h * in_w + ih * in_w + iw;
-                                    out_slice[input_idx] =
-                                        T::add(out_slice[input_idx], distributed);
+                                let row = id * in_h * in_w + ih * in_w;
+                                for v in &mut out_slice[row + w_start..row + w_end] {
+                                    *v = T::add(*v, distributed);
                                 }
                             }
                         }
@@ -1645,24 +1652,25 @@ where
             }
         };
 
+        let planes = &mut output.spare_capacity_mut()[..total];
         #[cfg(feature = "rayon")]
-        if output.len() >= crate::ops::PARALLEL_THRESHOLD && bc_total > 1 {
+        if total >= crate::ops::PARALLEL_THRESHOLD && bc_total > 1 {
             use rayon::prelude::*;
-            output
+            planes
                 .par_chunks_mut(spatial_in)
                 .enumerate()
-                .for_each(|(bc, out_slice)| run_plane(bc, out_slice));
+                .for_each(|(bc, plane)| run_plane(bc, plane));
         } else {
-            for bc in 0..bc_total {
-                let out_offset = bc * spatial_in;
-                run_plane(bc, &mut output[out_offset..out_offset + spatial_in]);
+            for (bc, plane) in planes.chunks_mut(spatial_in).enumerate() {
+                run_plane(bc, plane);
             }
         }
         #[cfg(not(feature = "rayon"))]
-        for bc in 0..bc_total {
-            let out_offset = bc * spatial_in;
-            run_plane(bc, &mut output[out_offset..out_offset + spatial_in]);
+        for (bc, plane) in planes.chunks_mut(spatial_in).enumerate() {
+            run_plane(bc, plane);
         }
+        // Safety: the planes cover all `total` elements, each written by its task.
+        unsafe { output.set_len(total) };
     }
 
     let out_shape = Shape::from(vec![batch_size, channels, in_d, in_h, in_w]);
