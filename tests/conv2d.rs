@@ -178,6 +178,10 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     cases.push(case(2, 9, 13, 11, 3, 1, 1));
     cases.push(Case { hw: [8, 13], ..case(5, 12, 8, 1, 3, 1, 1) });
     cases.push(Case { hw: [15, 9], ..case(1, 8, 16, 1, 3, 1, 1) });
+    // Its weight gradient (36 GEMMs over groups of 128 tiles): 70 images of 8×8 (4 tiles each) give
+    // each thread's range two groups, the second smaller; a partial row of tiles with 12×10 planes.
+    cases.push(case(70, 8, 8, 8, 3, 1, 1));
+    cases.push(Case { hw: [12, 10], ..case(3, 9, 8, 1, 3, 1, 1) });
     // An empty batch on both Winograd paths: no groups of images to form.
     cases.push(case(0, 8, 8, 16, 3, 1, 1));
     cases.push(case(0, 8, 8, 8, 3, 1, 1));

@@ -1423,11 +1423,11 @@ mod tests {
     }
 }
 
-/// `n` copies of `value`; from 4 MiB, written by all threads (patched for trgl: a batch-sized zero
+/// `n` copies of `value`; from 1 MiB (was 4: the padded shortcut at 64 channels fills 2 MiB), written by all threads (patched for trgl: a batch-sized zero
 /// or constant tensor filled on one thread held up the others).
 fn filled_in_parallel<E: bytemuck::Pod + Send + Sync>(n: usize, value: E) -> alloc::vec::Vec<E> {
     #[cfg(feature = "rayon")]
-    if n * core::mem::size_of::<E>() >= 4 << 20 {
+    if n * core::mem::size_of::<E>() >= 1 << 20 {
         use rayon::prelude::*;
         let mut v: alloc::vec::Vec<E> = alloc::vec::Vec::with_capacity(n);
         v.spare_capacity_mut()[..n].par_chunks_mut(1 << 16).for_each(|chunk| {

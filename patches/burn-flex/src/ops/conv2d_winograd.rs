@@ -69,8 +69,8 @@ const MIN_PLANE: usize = 256;
 /// it lost from 32 channels). Larger channel counts were not measured and stay on im2col.
 const MAX_WEIGHT_GRADIENT_CHANNELS: usize = 64;
 
-/// The weight gradient's transforms are not the forward pass's F(4×4, 3×3) ones, so it keeps
-/// F(2×2, 3×3) on planes down to 8×8.
+/// Smallest plane whose weight gradient takes a Winograd path (F(4×4, 3×3) below 16×16, see
+/// `conv2d_winograd_f4::takes_weight_gradient`).
 const MIN_WEIGHT_GRADIENT_PLANE: usize = 64;
 
 /// Tiles per weight-gradient GEMM: fewer than the forward pass's (more calls, but operands that stay
@@ -472,11 +472,15 @@ fn filter_adjoint<T: WinogradElement>(d: [[T; 4]; 4]) -> [[T; 3]; 3] {
 /// The weight gradient (`[O, C, 3, 3]`) of a convolution for [`applies`] shapes, from its input `x`
 /// (`x_shape`: `[N, C, H, W]`) and output gradient `dy` (`[N, O, H, W]`): with `E = A e Aᵀ` for each
 /// 2×2 tile `e` of `dy`, `dU_ξ [O, C] = Σ_tiles E_ξ · V_ξᵀ` (16 GEMMs reducing over tiles) and
-/// `dW = Gᵀ dU G`, the adjoint of the forward pass's `Y = Aᵀ ((G g Gᵀ) ⊙ V) A`.
+/// `dW = Gᵀ dU G`, the adjoint of the forward pass's `Y = Aᵀ ((G g Gᵀ) ⊙ V) A`. Planes below 16×16
+/// go to F(4×4, 3×3)'s weight gradient instead (`conv2d_winograd_f4::weight_gradient`).
 ///
 /// Deterministic for a given number of threads (see [`sum_over_image_ranges`]).
 pub(crate) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy: &[T], out_channels: usize) -> Vec<T> {
     let [batch, channels, h, w] = [x_shape[0], x_shape[1], x_shape[2], x_shape[3]];
+    if super::conv2d_winograd_f4::takes_weight_gradient(h, w, MIN_PLANE) {
+        return super::conv2d_winograd_f4::weight_gradient(x, x_shape, dy, out_channels);
+    }
     let tiles = Tiles::new(h, w);
     let n = tiles.len();
     let (plane, image_in, image_out) = (h * w, channels * h * w, out_channels * h * w);

@@ -22,7 +22,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use burn_backend::ops::ConvOptions;
 
-use super::conv2d_gemm::{Uninit, balanced_group, per_images, with_scratch};
+use super::conv2d_gemm::{Mat, Uninit, balanced_group, gemm_strided, per_images, sum_over_image_ranges, threads, with_scratch};
 use super::conv2d_winograd::{ROW_PAD_BYTES, WinogradElement, is_winograd_shape, rows_apart, scatter_positions};
 use super::wide_simd::wide;
 use super::winograd_gemm::{COLUMNS, products};
@@ -87,17 +87,20 @@ fn constant<T: WinogradElement>(v: f64) -> T {
     T::from(v).expect("small constants are representable")
 }
 
+/// The filter transform `G` (6×3) of F(4×4, 3×3).
+const FILTER: [[f64; 3]; 6] = [
+    [1.0 / 4.0, 0.0, 0.0],
+    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+    [0.0, 0.0, 1.0],
+];
+
 /// `U_ξ [rows, cols] = G g Gᵀ` for every filter `g` of `weight` (`[O, C, 3, 3]`), stored
 /// `[36, rows, cols]`. With `adjoint`, the filter of the input gradient: `g'[c, o] = flip(g[o, c])`.
 pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
-    const G: [[f64; 3]; 6] = [
-        [1.0 / 4.0, 0.0, 0.0],
-        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
-        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
-        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
-        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
-        [0.0, 0.0, 1.0],
-    ];
+    const G: [[f64; 3]; 6] = FILTER;
     let (rows, cols) = if adjoint { (in_channels, out_channels) } else { (out_channels, in_channels) };
     // `G g Gᵀ` of one filter, in f64 (4096 of them at 64 channels: a millisecond on one thread,
     // so the filters are split across threads and only the scatter into `U` runs alone).
@@ -403,4 +406,127 @@ pub(super) fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: u
             }
         });
     })
+}
+
+/// Tiles per weight-gradient GEMM (and per group of images transformed together): 64, 128, 256 and
+/// 512 ran within 3 % of each other at 64 channels on 8×8 planes, 128 was the fastest on 16×16.
+const WEIGHT_GRADIENT_TILES: usize = 128;
+
+/// Whether [`weight_gradient`] takes a weight gradient that `conv2d_winograd` computes: the planes
+/// this module takes for the forward pass, from 8×8 up to those of F(2×2, 3×3). At 64 channels on
+/// 8×8 it ran in 1.91–1.99 ms against F(2×2, 3×3)'s 2.52–2.56 (batch 128, 2 threads,
+/// `examples/conv_ops.rs` in trgl); at 32 on 16×16 within 7 % of it, at 16 on 32×32 25 % slower.
+pub(super) fn takes_weight_gradient(h: usize, w: usize, min_f2_plane: usize) -> bool {
+    h >= MIN_SIDE && w >= MIN_SIDE && h * w < min_f2_plane
+}
+
+/// One direction of the output transform's adjoint `A` (6×4), element-wise over `n` tiles:
+/// `out_k = Σ_a A[k][a] g_a`, `A`'s rows being `[1 0 0 0]`, `[1 1 1 1]`, `[1 −1 1 −1]`, `[1 2 4 8]`,
+/// `[1 −2 4 −8]` and `[0 0 0 1]` (the columns of `Aᵀ` in [`output_1d`]).
+#[inline(always)]
+fn grad_1d<T: WinogradElement>(n: usize, g: [&[T]; 4], out: [&mut [T]; 6]) {
+    let (two, four) = (constant::<T>(2.0), constant::<T>(4.0));
+    let [g0, g1, g2, g3] = g.map(|g| &g[..n]);
+    let [o0, o1, o2, o3, o4, o5] = out.map(|o| &mut o[..n]);
+    for t in 0..n {
+        let (a, b, c, d) = (g0[t], g1[t], g2[t], g3[t]);
+        let (s02, s13) = (a + c, b + d);
+        let (even, odd) = (a + four * c, b + four * d);
+        o0[t] = a;
+        o1[t] = s02 + s13;
+        o2[t] = s02 - s13;
+        o3[t] = even + two * odd;
+        o4[t] = even - two * odd;
+        o5[t] = d;
+    }
+}
+
+// Writes `E_ξ = (A e Aᵀ)_ξ` (ξ = 6i + j) for every 4×4 tile `e` of one channel of the output gradient
+// of the stack (planes `dy[i · image_stride ..]`, zero past their edges) to `e[ξ · stride ..][.. n]`;
+// `work` is scratch of `40 n` elements.
+wide!(fn transform_grad = transform_grad_body<T: WinogradElement>(st: Stack, dy: &[T], image_stride: usize, e: &mut [T], stride: usize, work: &mut [T]));
+
+#[inline(always)]
+fn transform_grad_body<T: WinogradElement>(st: Stack, dy: &[T], image_stride: usize, e: &mut [T], stride: usize, work: &mut [T]) {
+    let n = st.len();
+    let (s, r) = work[..40 * n].split_at_mut(16 * n);
+    // s[(4a + b)·n + t]: the gradient at (4ty + a, 4tx + b).
+    phase_planes(st, dy, image_stride, s);
+    // Along x, per row phase a: R_ak (index 6a + k) from the gradient's columns b.
+    for a in 0..4 {
+        let g = core::array::from_fn(|b| &s[(4 * a + b) * n..][..n]);
+        grad_1d(n, g, rows_apart(&mut r[6 * a * n..], n, n));
+    }
+    // Along y, per column k: E_ik (ξ = 6i + k) from R_ak.
+    for k in 0..6 {
+        let g = core::array::from_fn(|a| &r[(6 * a + k) * n..][..n]);
+        grad_1d(n, g, rows_apart(&mut e[k * stride..], 6 * stride, n));
+    }
+}
+
+/// The weight gradient (`[O, C, 3, 3]`) of a convolution of [`applies`]' shapes, from its input `x`
+/// (`x_shape`: `[N, C, H, W]`) and output gradient `dy` (`[N, O, H, W]`): the adjoint of the forward
+/// pass `Y = Aᵀ ((G g Gᵀ) ⊙ V) A`, i.e. `E = A e Aᵀ` for each 4×4 tile `e` of `dy`, `dU_ξ [O, C] =
+/// Σ_tiles E_ξ · V_ξᵀ` (36 GEMMs reducing over the tiles, with [`transform_input`]'s `V`) and
+/// `dW = Gᵀ dU G` (in f64). 36 products per 16 outputs where F(2×2, 3×3)'s weight gradient takes 64.
+///
+/// Deterministic for a given number of threads (see [`sum_over_image_ranges`]).
+pub(super) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy: &[T], out_channels: usize) -> Vec<T> {
+    let [batch, channels, h, w] = [x_shape[0], x_shape[1], x_shape[2], x_shape[3]];
+    let (plane, image_in, image_out) = (h * w, channels * h * w, out_channels * h * w);
+    let per_image = Stack::new(1, h, w).len();
+    let pairs = out_channels * channels;
+    let parallel_gemm = batch < threads();
+    let du = sum_over_image_ranges(batch, |start, end| {
+        let mut du = vec![T::zero(); 36 * pairs];
+        let group = WEIGHT_GRADIENT_TILES.div_ceil(per_image).min(end - start).max(1);
+        let ld = group * per_image + ROW_PAD_BYTES / core::mem::size_of::<T>();
+        let (v_len, e_len) = (36 * channels * ld, 36 * out_channels * ld);
+        with_scratch(v_len + e_len + 40 * group * per_image, |scratch: &mut [T]| {
+            let (v, rest) = scratch.split_at_mut(v_len);
+            let (e, work) = rest.split_at_mut(e_len);
+            for (gi, first) in (start..end).step_by(group).enumerate() {
+                let st = Stack::new(group.min(end - first), h, w);
+                let keep = neighbours(st);
+                let (images, grads) = (&x[first * image_in..], &dy[first * image_out..]);
+                for c in 0..channels {
+                    transform_input(st, &images[c * plane..], image_in, &mut v[c * ld..], channels * ld, &keep, work);
+                }
+                for o in 0..out_channels {
+                    transform_grad(st, &grads[o * plane..], image_out, &mut e[o * ld..], out_channels * ld, work);
+                }
+                for xi in 0..36 {
+                    // Safety: E_ξ is [O, tiles] and V_ξ [C, tiles] with rows `ld` apart (read
+                    // transposed), dU_ξ [O, C]; all inside their buffers.
+                    unsafe {
+                        gemm_strided(
+                            out_channels,
+                            channels,
+                            st.len(),
+                            Mat::rows(du[xi * pairs..].as_mut_ptr(), channels),
+                            gi > 0,
+                            Mat::rows(e[xi * out_channels * ld..].as_ptr(), ld),
+                            Mat::transposed(v[xi * channels * ld..].as_ptr(), ld),
+                            parallel_gemm,
+                        )
+                    };
+                }
+            }
+        });
+        du
+    });
+    // `Gᵀ dU G` of one filter, in f64 (split across threads, as the forward pass's filter transform).
+    let one = |pair: usize| -> [T; 9] {
+        let d = |a: usize, b: usize| num_traits::ToPrimitive::to_f64(&du[(6 * a + b) * pairs + pair]).expect("float to f64");
+        let dg: [[f64; 6]; 3] = core::array::from_fn(|k| core::array::from_fn(|b| (0..6).map(|a| FILTER[a][k] * d(a, b)).sum()));
+        core::array::from_fn(|i| constant((0..6).map(|b| dg[i / 3][b] * FILTER[b][i % 3]).sum()))
+    };
+    #[cfg(feature = "rayon")]
+    let filters: Vec<[T; 9]> = {
+        use rayon::prelude::*;
+        (0..pairs).into_par_iter().map(one).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let filters: Vec<[T; 9]> = (0..pairs).map(one).collect();
+    filters.into_iter().flatten().collect()
 }
