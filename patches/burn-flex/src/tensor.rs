@@ -1423,8 +1423,8 @@ mod tests {
     }
 }
 
-/// `n` copies of `value`; from 1 MiB (was 4: the padded shortcut at 64 channels fills 2 MiB), written by all threads (patched for trgl: a batch-sized zero
-/// or constant tensor filled on one thread held up the others).
+/// `n` copies of `value`; from 1 MiB, written by all threads (patched for trgl: a batch-sized zero or
+/// constant tensor filled on one thread held up the others; the padded shortcut at 64 channels fills 2 MiB).
 fn filled_in_parallel<E: bytemuck::Pod + Send + Sync>(n: usize, value: E) -> alloc::vec::Vec<E> {
     #[cfg(feature = "rayon")]
     if n * core::mem::size_of::<E>() >= 1 << 20 {

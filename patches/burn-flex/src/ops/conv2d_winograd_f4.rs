@@ -100,7 +100,6 @@ const FILTER: [[f64; 3]; 6] = [
 /// `U_ξ [rows, cols] = G g Gᵀ` for every filter `g` of `weight` (`[O, C, 3, 3]`), stored
 /// `[36, rows, cols]`. With `adjoint`, the filter of the input gradient: `g'[c, o] = flip(g[o, c])`.
 pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
-    const G: [[f64; 3]; 6] = FILTER;
     let (rows, cols) = if adjoint { (in_channels, out_channels) } else { (out_channels, in_channels) };
     // `G g Gᵀ` of one filter, in f64 (4096 of them at 64 channels: a millisecond on one thread,
     // so the filters are split across threads and only the scatter into `U` runs alone).
@@ -110,8 +109,8 @@ pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: u
             let v = if adjoint { k[(2 - i) * 3 + 2 - j] } else { k[i * 3 + j] };
             num_traits::ToPrimitive::to_f64(&v).expect("float to f64")
         };
-        let gg: [[f64; 3]; 6] = core::array::from_fn(|i| core::array::from_fn(|j| (0..3).map(|k| G[i][k] * g(k, j)).sum()));
-        core::array::from_fn(|xi| constant((0..3).map(|k| gg[xi / 6][k] * G[xi % 6][k]).sum()))
+        let gg: [[f64; 3]; 6] = core::array::from_fn(|i| core::array::from_fn(|j| (0..3).map(|k| FILTER[i][k] * g(k, j)).sum()));
+        core::array::from_fn(|xi| constant((0..3).map(|k| gg[xi / 6][k] * FILTER[xi % 6][k]).sum()))
     };
     let pairs = out_channels * in_channels;
     #[cfg(feature = "rayon")]
