@@ -469,6 +469,36 @@ fn filter_adjoint<T: WinogradElement>(d: [[T; 4]; 4]) -> [[T; 3]; 3] {
     rows.map(combine)
 }
 
+/// `dU_ξ [O, C] = (accumulate ? dU_ξ : 0) + E_ξ · V_ξᵀ` for every position `ξ < positions` of a
+/// Winograd weight gradient: `dU_ξ` at `du[ξ · O · C ..]`, `E_ξ` (`[O, columns]`) at `e[ξ · O · ld ..]`
+/// and `V_ξ` (`[C, columns]`) at `v[ξ · C · ld ..]`, rows `ld` apart.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn weight_products<T: WinogradElement>(positions: usize, out_channels: usize, channels: usize, columns: usize, du: &mut [T], accumulate: bool, e: &[T], v: &[T], ld: usize, parallel: bool) {
+    let pairs = out_channels * channels;
+    assert!(
+        du.len() >= positions * pairs
+            && e.len() >= (positions * out_channels).saturating_sub(1) * ld + columns
+            && v.len() >= (positions * channels).saturating_sub(1) * ld + columns,
+        "winograd: weight-gradient operands too small"
+    );
+    for xi in 0..positions {
+        // Safety: E_ξ is [O, columns] and V_ξ [C, columns] with rows `ld` apart (read transposed),
+        // dU_ξ [O, C]; all inside their buffers (asserted).
+        unsafe {
+            gemm_strided(
+                out_channels,
+                channels,
+                columns,
+                Mat::rows(du[xi * pairs..].as_mut_ptr(), channels),
+                accumulate,
+                Mat::rows(e[xi * out_channels * ld..].as_ptr(), ld),
+                Mat::transposed(v[xi * channels * ld..].as_ptr(), ld),
+                parallel,
+            )
+        };
+    }
+}
+
 /// The weight gradient (`[O, C, 3, 3]`) of a convolution for [`applies`] shapes, from its input `x`
 /// (`x_shape`: `[N, C, H, W]`) and output gradient `dy` (`[N, O, H, W]`): with `E = A e Aᵀ` for each
 /// 2×2 tile `e` of `dy`, `dU_ξ [O, C] = Σ_tiles E_ξ · V_ξᵀ` (16 GEMMs reducing over tiles) and
@@ -505,22 +535,7 @@ pub(crate) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy
                         transform_grad(tiles, &grad[o * plane..][..plane], &mut e[o * ld + i * n..], out_channels * ld, work);
                     }
                 }
-                for xi in 0..16 {
-                    // Safety: E_ξ is [O, count·n] and V_ξ [C, count·n] with rows `ld` apart (read
-                    // transposed), dU_ξ [O, C]; all inside their buffers.
-                    unsafe {
-                        gemm_strided(
-                            out_channels,
-                            channels,
-                            count * n,
-                            Mat::rows(du[xi * out_channels * channels..].as_mut_ptr(), channels),
-                            gi > 0,
-                            Mat::rows(e[xi * out_channels * ld..].as_ptr(), ld),
-                            Mat::transposed(v[xi * channels * ld..].as_ptr(), ld),
-                            parallel_gemm,
-                        )
-                    };
-                }
+                weight_products(16, out_channels, channels, count * n, &mut du, gi > 0, e, v, ld, parallel_gemm);
             }
         });
         du

@@ -22,8 +22,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use burn_backend::ops::ConvOptions;
 
-use super::conv2d_gemm::{Mat, Uninit, balanced_group, gemm_strided, per_images, sum_over_image_ranges, threads, with_scratch};
-use super::conv2d_winograd::{ROW_PAD_BYTES, WinogradElement, is_winograd_shape, rows_apart, scatter_positions};
+use super::conv2d_gemm::{Uninit, balanced_group, per_images, sum_over_image_ranges, threads, with_scratch};
+use super::conv2d_winograd::{ROW_PAD_BYTES, WinogradElement, is_winograd_shape, rows_apart, scatter_positions, weight_products};
 use super::wide_simd::wide;
 use super::winograd_gemm::{COLUMNS, products};
 
@@ -97,6 +97,20 @@ const FILTER: [[f64; 3]; 6] = [
     [0.0, 0.0, 1.0],
 ];
 
+/// `f(pair)` for every filter `pair < pairs`, in order, split across threads where rayon is on (the
+/// f64 filter transforms: 4096 filters at 64 channels took a millisecond on one thread).
+fn per_filter<R: Send>(pairs: usize, f: impl Fn(usize) -> R + Send + Sync) -> Vec<R> {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        (0..pairs).into_par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        (0..pairs).map(f).collect()
+    }
+}
+
 /// `U_ξ [rows, cols] = G g Gᵀ` for every filter `g` of `weight` (`[O, C, 3, 3]`), stored
 /// `[36, rows, cols]`. With `adjoint`, the filter of the input gradient: `g'[c, o] = flip(g[o, c])`.
 pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
@@ -112,15 +126,7 @@ pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: u
         let gg: [[f64; 3]; 6] = core::array::from_fn(|i| core::array::from_fn(|j| (0..3).map(|k| FILTER[i][k] * g(k, j)).sum()));
         core::array::from_fn(|xi| constant((0..3).map(|k| gg[xi / 6][k] * FILTER[xi % 6][k]).sum()))
     };
-    let pairs = out_channels * in_channels;
-    #[cfg(feature = "rayon")]
-    let filters: Vec<[T; 36]> = {
-        use rayon::prelude::*;
-        (0..pairs).into_par_iter().map(one).collect()
-    };
-    #[cfg(not(feature = "rayon"))]
-    let filters: Vec<[T; 36]> = (0..pairs).map(one).collect();
-    scatter_positions(&filters, rows, cols, in_channels, adjoint)
+    scatter_positions(&per_filter(out_channels * in_channels, one), rows, cols, in_channels, adjoint)
 }
 
 /// `s[(4p + q)·n + (i·th + ty)·tw + tx] = plane_i[4ty + p, 4tx + q]`, zero past the plane's edge,
@@ -494,22 +500,7 @@ pub(super) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy
                 for o in 0..out_channels {
                     transform_grad(st, &grads[o * plane..], image_out, &mut e[o * ld..], out_channels * ld, work);
                 }
-                for xi in 0..36 {
-                    // Safety: E_ξ is [O, tiles] and V_ξ [C, tiles] with rows `ld` apart (read
-                    // transposed), dU_ξ [O, C]; all inside their buffers.
-                    unsafe {
-                        gemm_strided(
-                            out_channels,
-                            channels,
-                            st.len(),
-                            Mat::rows(du[xi * pairs..].as_mut_ptr(), channels),
-                            gi > 0,
-                            Mat::rows(e[xi * out_channels * ld..].as_ptr(), ld),
-                            Mat::transposed(v[xi * channels * ld..].as_ptr(), ld),
-                            parallel_gemm,
-                        )
-                    };
-                }
+                weight_products(36, out_channels, channels, st.len(), &mut du, gi > 0, e, v, ld, parallel_gemm);
             }
         });
         du
@@ -520,12 +511,5 @@ pub(super) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy
         let dg: [[f64; 6]; 3] = core::array::from_fn(|k| core::array::from_fn(|b| (0..6).map(|a| FILTER[a][k] * d(a, b)).sum()));
         core::array::from_fn(|i| constant((0..6).map(|b| dg[i / 3][b] * FILTER[b][i % 3]).sum()))
     };
-    #[cfg(feature = "rayon")]
-    let filters: Vec<[T; 9]> = {
-        use rayon::prelude::*;
-        (0..pairs).into_par_iter().map(one).collect()
-    };
-    #[cfg(not(feature = "rayon"))]
-    let filters: Vec<[T; 9]> = (0..pairs).map(one).collect();
-    filters.into_iter().flatten().collect()
+    per_filter(pairs, one).into_iter().flatten().collect()
 }
