@@ -12,6 +12,7 @@ pub mod device;
 pub mod error;
 pub mod model;
 pub mod report;
+pub mod threads;
 pub mod train;
 pub mod transport;
 

@@ -58,6 +58,10 @@ fn median(v: &[f64]) -> f64 {
 /// Runs `warmup` then `steps` steps of `kind` on the session's first training batch; every step reads its
 /// loss back to the host, which also waits for an asynchronous device to finish it.
 pub fn time_steps(session: &mut Session, kind: StepKind, warmup: usize, steps: usize) -> Result<StepTiming> {
+    crate::threads::on_pool(|| time_steps_here(session, kind, warmup, steps))
+}
+
+fn time_steps_here(session: &mut Session, kind: StepKind, warmup: usize, steps: usize) -> Result<StepTiming> {
     let k_total = session.modules();
     if let StepKind::Sequential(k) = kind {
         if k >= k_total {
@@ -130,7 +134,7 @@ pub fn time_epochs(session: &mut Session, pipelined: bool, steps: usize) -> Resu
         if pipelined {
             crate::train::pipelined::pipelined_epoch(session, &mut optims, &schedules, &mut counts, String::new())?;
         } else {
-            session.local_epoch(0..k_total, &mut optims, &schedules, &mut counts, String::new())?;
+            crate::threads::on_pool(|| session.local_epoch(0..k_total, &mut optims, &schedules, &mut counts, String::new()))?;
         }
         seconds.push(start.elapsed().as_secs_f64());
     }

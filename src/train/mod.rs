@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::report::RunSummary;
+use crate::threads::on_pool;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -102,10 +103,11 @@ fn run_or_resume(config: &Config, data: &Splits, dir: Option<&Path>, label: &str
 fn finish(mut session: Session, config: &Config, dir: Option<&Path>, label: &str) -> Result<RunOutcome> {
     let start = Instant::now();
     match config.train.mode {
-        Mode::E2e => end_to_end::run(&mut session)?,
-        Mode::Sequential => sequential::run(&mut session)?,
-        Mode::Multilap => multilap::run(&mut session)?,
-        Mode::Parallel => parallel::run(&mut session)?,
+        Mode::E2e => on_pool(|| end_to_end::run(&mut session))?,
+        Mode::Sequential => on_pool(|| sequential::run(&mut session))?,
+        Mode::Multilap => on_pool(|| multilap::run(&mut session))?,
+        Mode::Parallel => on_pool(|| parallel::run(&mut session))?,
+        // Its stages are threads of their own that block on one another (see `on_pool`).
         Mode::Pipelined => pipelined::run(&mut session)?,
     }
     let blocks = session.split.blocks_per_module();

@@ -6,6 +6,7 @@ use crate::sync::{Condvar, Mutex};
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::Ordering;
 use std::thread;
+use std::time::{Duration, Instant};
 
 mod counters;
 pub(crate) use self::counters::THREADS_MAX;
@@ -41,6 +42,10 @@ pub(super) struct IdleState {
     /// Once we become sleepy, what was the sleepy counter value?
     /// Set to `INVALID_SLEEPY_COUNTER` otherwise.
     jobs_counter: JobsEventCounter,
+
+    /// (Patched for trgl.) When the thread last went looking for work: it keeps looking, yielding
+    /// between rounds, until `spin_before_sleep` has passed before it turns sleepy.
+    idle_since: Instant,
 }
 
 /// The "sleep state" for an individual worker.
@@ -55,6 +60,22 @@ struct WorkerSleepState {
 
 const ROUNDS_UNTIL_SLEEPY: u32 = 32;
 const ROUNDS_UNTIL_SLEEPING: u32 = ROUNDS_UNTIL_SLEEPY + 1;
+
+/// (Patched for trgl.) How long an idle worker keeps looking for work before it goes to sleep:
+/// `RAYON_SPIN_BEFORE_SLEEP_US` microseconds, 1000 when unset. Upstream sleeps after 32 rounds
+/// (a few microseconds), so a program that runs many short parallel operations one after another
+/// pays a futex wake-up (tens of microseconds until the thread runs) for most of them; OpenMP
+/// runtimes spin for milliseconds for the same reason. Zero restores upstream's behaviour.
+fn spin_before_sleep() -> Duration {
+    static SPIN: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *SPIN.get_or_init(|| {
+        let micros = std::env::var("RAYON_SPIN_BEFORE_SLEEP_US")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(1000);
+        Duration::from_micros(micros)
+    })
+}
 
 impl Sleep {
     pub(super) fn new(n_threads: usize) -> Sleep {
@@ -73,6 +94,7 @@ impl Sleep {
             worker_index,
             rounds: 0,
             jobs_counter: JobsEventCounter::DUMMY,
+            idle_since: Instant::now(),
         }
     }
 
@@ -94,6 +116,10 @@ impl Sleep {
         if idle_state.rounds < ROUNDS_UNTIL_SLEEPY {
             thread::yield_now();
             idle_state.rounds += 1;
+        } else if idle_state.rounds == ROUNDS_UNTIL_SLEEPY
+            && idle_state.idle_since.elapsed() < spin_before_sleep()
+        {
+            thread::yield_now();
         } else if idle_state.rounds == ROUNDS_UNTIL_SLEEPY {
             idle_state.jobs_counter = self.announce_sleepy();
             idle_state.rounds += 1;
@@ -315,6 +341,7 @@ impl IdleState {
     fn wake_fully(&mut self) {
         self.rounds = 0;
         self.jobs_counter = JobsEventCounter::DUMMY;
+        self.idle_since = Instant::now();
     }
 
     fn wake_partly(&mut self) {
