@@ -115,14 +115,18 @@ pub fn reset_peak_rss() -> bool {
 /// buffers above a few hundred KiB are mapped and unmapped (or trimmed off the heap) each time, so every
 /// page of every activation came back as a page fault — about a quarter of a resnet20 training step
 /// (BENCHMARKS.md). The thresholds set here: no mapping below 32 MiB (glibc's maximum), no trimming
-/// below 2 GiB free. [`PhaseMeter::start`] returns what is free to the kernel, so that per-phase peak
-/// RSS still starts from the live memory. A no-op off glibc.
+/// below 2 GiB free, and a top pad of 64 MiB: a thread's arena (the training loop runs on a pool
+/// thread, see [`crate::threads`]) grows in heaps of 64 MiB, and glibc unmaps an emptied top heap
+/// whatever the trim threshold unless the pad is a whole heap — without it about 24 MiB of every
+/// resnet20 step came back as fresh pages. [`PhaseMeter::start`] returns what is free to the kernel,
+/// so that per-phase peak RSS still starts from the live memory. A no-op off glibc.
 pub fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // Safety: mallopt only changes allocator parameters.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
     }
 }
 
