@@ -102,13 +102,17 @@ fn run_or_resume(config: &Config, data: &Splits, dir: Option<&Path>, label: &str
 /// Trains the session's mode to the end and writes the weights and the summary.
 fn finish(mut session: Session, config: &Config, dir: Option<&Path>, label: &str) -> Result<RunOutcome> {
     let start = Instant::now();
+    let train = |session: &mut Session| match config.train.mode {
+        Mode::E2e => end_to_end::run(session),
+        Mode::Sequential => sequential::run(session),
+        Mode::Multilap => multilap::run(session),
+        Mode::Parallel => parallel::run(session),
+        Mode::Pipelined => pipelined::run(session),
+    };
     match config.train.mode {
-        Mode::E2e => on_pool(|| end_to_end::run(&mut session))?,
-        Mode::Sequential => on_pool(|| sequential::run(&mut session))?,
-        Mode::Multilap => on_pool(|| multilap::run(&mut session))?,
-        Mode::Parallel => on_pool(|| parallel::run(&mut session))?,
         // Its stages are threads of their own that block on one another (see `on_pool`).
-        Mode::Pipelined => pipelined::run(&mut session)?,
+        Mode::Pipelined => train(&mut session)?,
+        _ => on_pool(|| train(&mut session))?,
     }
     let blocks = session.split.blocks_per_module();
     let summary = RunSummary::from_records(label, config.train.mode.name(), &blocks, &session.metrics.records, start.elapsed().as_secs_f64());
