@@ -164,6 +164,15 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     cases.push(Case { hw: [19, 22], ..case(2, 8, 9, 1, 3, 1, 1) });
     cases.push(Case { hw: [18, 16], ..case(2, 9, 8, 1, 3, 1, 1) });
     cases.push(Case { hw: [21, 14], ..case(3, 8, 8, 1, 3, 1, 1) });
+    // 32-wide planes with output channels in blocks of 16 run fused, one row of tiles at a time
+    // (forward and input gradient both 16 channels); an odd height (a last row of tiles with one
+    // output row), 9 input channels and two blocks of 16 outputs (the input gradient, to 9, does not).
+    cases.push(case(2, 16, 16, 32, 3, 1, 1));
+    cases.push(Case { hw: [17, 32], ..case(3, 9, 32, 1, 3, 1, 1) });
+    // 16-wide planes the same way with two rows of 8 tiles per register: an even number of rows of
+    // tiles, and nine (a lone last row) with two blocks of 16 outputs.
+    cases.push(case(2, 16, 16, 16, 3, 1, 1));
+    cases.push(Case { hw: [18, 16], ..case(2, 16, 32, 1, 3, 1, 1) });
     // 3×3 stride-2 convolutions on planes of even width up to 32 take im2col_stride2's rows where the
     // CPU has AVX-512: a full row of 32; odd height with a partial second half-row; two groups; no
     // padding at the end (the same output width).

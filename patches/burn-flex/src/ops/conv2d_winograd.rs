@@ -30,7 +30,8 @@ use super::winograd_rows;
 pub(super) const ROW_PAD_BYTES: usize = 64;
 
 /// Element types with the arithmetic the transforms need, and the faster transforms of
-/// `winograd_rows.rs` where the type has them (each returns `false` where it did nothing).
+/// `winograd_rows.rs` where the type has them (each returns `false` where it did nothing; the whole
+/// convolution, `None`).
 pub(crate) trait WinogradElement: GemmElement + num_traits::Float {
     fn transform_input_rows(_tiles: Tiles, _x: &[Self], _v: &mut [Self], _stride: usize) -> bool {
         false
@@ -40,6 +41,9 @@ pub(crate) trait WinogradElement: GemmElement + num_traits::Float {
     }
     fn transform_output_rows(_tiles: Tiles, _m: &[Self], _stride: usize, _y: &mut [Uninit<Self>]) -> bool {
         false
+    }
+    fn convolve_rows(_x: &[Self], _batch: usize, _in_c: usize, _h: usize, _w: usize, _u: &[Self], _out_c: usize) -> Option<Vec<Self>> {
+        None
     }
 }
 impl WinogradElement for f32 {
@@ -51,6 +55,9 @@ impl WinogradElement for f32 {
     }
     fn transform_output_rows(tiles: Tiles, m: &[f32], stride: usize, y: &mut [Uninit<f32>]) -> bool {
         winograd_rows::transform_output(tiles.h, tiles.w, m, stride, y)
+    }
+    fn convolve_rows(x: &[f32], batch: usize, in_c: usize, h: usize, w: usize, u: &[f32], out_c: usize) -> Option<Vec<f32>> {
+        winograd_rows::convolve_fused(x, batch, in_c, h, w, u, out_c)
     }
 }
 impl WinogradElement for f64 {}
@@ -411,6 +418,9 @@ fn transform_output_body<T: WinogradElement>(tiles: Tiles, m: &[T], stride: usiz
 /// The convolution of `x` (`[batch, in_channels, h, w]`) with transformed filters `u`
 /// (`[16, out_channels, in_channels]`), padding 1, as `[batch, out_channels, h, w]`.
 fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: usize, w: usize, u: &[T], out_channels: usize) -> Vec<T> {
+    if let Some(y) = T::convolve_rows(x, batch, in_channels, h, w, u, out_channels) {
+        return y;
+    }
     let tiles = Tiles::new(h, w);
     let n = tiles.len();
     let (plane, image_in, image_out) = (h * w, in_channels * h * w, out_channels * h * w);

@@ -11,6 +11,11 @@
 //!
 //! Only planes of even width up to 32 and f32 on CPUs with AVX-512 take this path; the functions
 //! return `false` where they did nothing and the plane-wise code runs instead.
+//!
+//! Planes exactly 32 or 16 wide with output channels in blocks of 16 go further
+//! ([`convolve_fused`]): the forward pass and input gradient run one row of tiles at a time through
+//! the input transform, the products and the output transform, so that nothing leaves L1 between
+//! them — the products there by a 16-accumulator kernel instead of a gemm call per position.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use core::arch::x86_64::*;
@@ -82,6 +87,55 @@ pub(super) fn transform_output(h: usize, w: usize, m: &[f32], stride: usize, y: 
         if w > 16 { avx512::output_one_row(h, w, m.as_ptr(), stride, y.as_mut_ptr().cast()) } else { avx512::output_two_rows(h, w, m.as_ptr(), stride, y.as_mut_ptr().cast()) }
     }
     true
+}
+
+/// The whole F(2×2, 3×3) convolution of `x` (`[batch, in_c, h, w]`, padding 1) with the transformed
+/// filters `u` (`[16, out_c, in_c]`), for planes 32 or 16 wide and output channels in blocks of 16, one
+/// row of tiles at a time (two on 16-wide planes): the row's transformed input for every channel
+/// (16 × in_c vectors of its tiles) and its products (16 × out_c vectors) stay in L1 from the input
+/// transform through the products to the output transform. The plane-wise path writes a whole image's
+/// `V` and `M` (4× the image each) out to L2 between those steps and makes 16 gemm calls per image
+/// (packing, blocking parameters: ~8 % of the convolution on 32×32 planes). `None` where it does not
+/// apply. Sums over the channels in order; the transforms are those of the functions above.
+pub(super) fn convolve_fused(x: &[f32], batch: usize, in_c: usize, h: usize, w: usize, u: &[f32], out_c: usize) -> Option<Vec<f32>> {
+    if !(applies(h, w) && (w == 32 || w == 16) && out_c % 16 == 0 && in_c > 0) {
+        return None;
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        use super::conv2d_gemm::{per_images, with_scratch};
+        let plane = h * w;
+        assert!(x.len() >= batch * in_c * plane && u.len() >= 16 * out_c * in_c, "fused winograd: buffers too small");
+        let mut ut = vec![0f32; 16 * in_c * out_c];
+        for xi in 0..16 {
+            for o in 0..out_c {
+                for c in 0..in_c {
+                    ut[(xi * in_c + c) * out_c + o] = u[(xi * out_c + o) * in_c + c];
+                }
+            }
+        }
+        let (image_in, image_out) = (in_c * plane, out_c * plane);
+        return Some(per_images(batch, 1, image_out, |first, out: &mut [Uninit<f32>], _parallel| {
+            let count = out.len() / image_out;
+            with_scratch(16 * 16 * (in_c + out_c), |scratch: &mut [f32]| {
+                let (vbuf, mbuf) = scratch.split_at_mut(16 * 16 * in_c);
+                for i in 0..count {
+                    let xi = &x[(first + i) * image_in..(first + i + 1) * image_in];
+                    let yi = &mut out[i * image_out..(i + 1) * image_out];
+                    // Safety: AVX-512 (`applies`); the image, the filters and both buffers hold what the kernel reads and writes.
+                    unsafe {
+                        if w == 32 {
+                            avx512::convolve_image(h, xi.as_ptr(), in_c, ut.as_ptr(), out_c, vbuf.as_mut_ptr(), mbuf.as_mut_ptr(), yi.as_mut_ptr().cast())
+                        } else {
+                            avx512::convolve_image_narrow(h, xi.as_ptr(), in_c, ut.as_ptr(), out_c, vbuf.as_mut_ptr(), mbuf.as_mut_ptr(), yi.as_mut_ptr().cast())
+                        }
+                    };
+                }
+            })
+        }));
+    }
+    #[allow(unreachable_code)]
+    None
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -264,6 +318,112 @@ pub(super) mod avx512 {
         for ty in (0..th).step_by(2) {
             let f = [grad_columns(row(2 * ty), row(2 * ty + 2)), grad_columns(row(2 * ty + 1), row(2 * ty + 3))];
             unsafe { store_grad_rows(&f, e.add(ty * tw), stride, pair_mask(ty, th, tw), tw == 8) };
+        }
+    }
+
+    /// One image of 32-wide planes (`x`: `[in_c, h, 32]`, `y`: `[out_c, h, 32]`) through F(2×2, 3×3), a
+    /// row of tiles at a time; `ut` is `[16, in_c, out_c]` (the filters' outputs contiguous), `vbuf`
+    /// holds 16 × in_c and `mbuf` 16 × out_c vectors.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn convolve_image(h: usize, x: *const f32, in_c: usize, ut: *const f32, out_c: usize, vbuf: *mut f32, mbuf: *mut f32, y: *mut f32) {
+        const W: usize = 32;
+        let th = h.div_ceil(2);
+        let plane = h * W;
+        let (vstride, mstride) = (in_c * 16, out_c * 16);
+        for ty in 0..th {
+            for c in 0..in_c {
+                let xc = unsafe { x.add(c * plane) };
+                let columns = |r: isize| {
+                    let (a, b) = unsafe { wide_row(xc, h, W, r) };
+                    input_columns(a, b, ONE_ROW)
+                };
+                let r = 2 * ty as isize - 1;
+                let cs = [columns(r), columns(r + 1), columns(r + 2), columns(r + 3)];
+                unsafe { store_input_rows(&cs, vbuf.add(c * 16), vstride, lanes(16), true) };
+            }
+            for xi in 0..16 {
+                for ob in (0..out_c).step_by(16) {
+                    unsafe { products16(in_c, vbuf.add(xi * vstride), ut.add(xi * in_c * out_c + ob), out_c, mbuf.add(xi * mstride + ob * 16)) };
+                }
+            }
+            for o in 0..out_c {
+                let mut mt = [_mm512_setzero_ps(); 16];
+                for (xi, m) in mt.iter_mut().enumerate() {
+                    *m = unsafe { _mm512_loadu_ps(mbuf.add(xi * mstride + o * 16)) };
+                }
+                for a in 0..2 {
+                    let oy = 2 * ty + a;
+                    if oy >= h {
+                        break;
+                    }
+                    let (even, odd) = output_columns(&mt, a);
+                    let dst = unsafe { y.add(o * plane + oy * W) };
+                    unsafe {
+                        _mm512_storeu_ps(dst, _mm512_permutex2var_ps(even, table(LOW), odd));
+                        _mm512_storeu_ps(dst.add(16), _mm512_permutex2var_ps(even, table(HIGH), odd));
+                    }
+                }
+            }
+        }
+    }
+
+    /// As [`convolve_image`] for 16-wide planes, two rows of 8 tiles per register.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn convolve_image_narrow(h: usize, x: *const f32, in_c: usize, ut: *const f32, out_c: usize, vbuf: *mut f32, mbuf: *mut f32, y: *mut f32) {
+        const W: usize = 16;
+        let (th, tw) = (h.div_ceil(2), W / 2);
+        let plane = h * W;
+        let (vstride, mstride) = (in_c * 16, out_c * 16);
+        for ty in (0..th).step_by(2) {
+            // A lone last row of tiles fills lanes 0–7 only; lanes 8–15 then hold stale values whose
+            // products are never stored.
+            let mask = pair_mask(ty, th, tw);
+            for ch in 0..in_c {
+                let xc = unsafe { x.add(ch * plane) };
+                let row = |r: isize| unsafe { narrow_row(xc, h, W, r) };
+                let r = 2 * ty as isize;
+                let mut c = [[_mm512_setzero_ps(); 4]; 4];
+                for (k, ck) in c.iter_mut().enumerate() {
+                    let r = r - 1 + k as isize;
+                    *ck = input_columns(row(r), row(r + 2), TWO_ROWS);
+                }
+                unsafe { store_input_rows(&c, vbuf.add(ch * 16), vstride, mask, true) };
+            }
+            for xi in 0..16 {
+                for ob in (0..out_c).step_by(16) {
+                    unsafe { products16(in_c, vbuf.add(xi * vstride), ut.add(xi * in_c * out_c + ob), out_c, mbuf.add(xi * mstride + ob * 16)) };
+                }
+            }
+            for o in 0..out_c {
+                let mut mt = [_mm512_setzero_ps(); 16];
+                for (xi, m) in mt.iter_mut().enumerate() {
+                    *m = unsafe { _mm512_loadu_ps(mbuf.add(xi * mstride + o * 16)) };
+                }
+                for a in 0..2 {
+                    let (even, odd) = output_columns(&mt, a);
+                    for (oy, t) in [(2 * ty + a, LOW), (2 * ty + 2 + a, HIGH)] {
+                        if oy < h {
+                            unsafe { _mm512_storeu_ps(y.add(o * plane + oy * W), _mm512_permutex2var_ps(even, table(t), odd)) };
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `m[o] = Σ_c u[c · u_stride + o] · v[c]` for 16 outputs `o`, each a vector of 16 tiles.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn products16(in_c: usize, v: *const f32, u: *const f32, u_stride: usize, m: *mut f32) {
+        let mut acc = [_mm512_setzero_ps(); 16];
+        for c in 0..in_c {
+            let vc = unsafe { _mm512_loadu_ps(v.add(c * 16)) };
+            let uc = unsafe { u.add(c * u_stride) };
+            for (o, acc) in acc.iter_mut().enumerate() {
+                *acc = _mm512_fmadd_ps(_mm512_set1_ps(unsafe { *uc.add(o) }), vc, *acc);
+            }
+        }
+        for (o, acc) in acc.into_iter().enumerate() {
+            unsafe { _mm512_storeu_ps(m.add(o * 16), acc) };
         }
     }
 
