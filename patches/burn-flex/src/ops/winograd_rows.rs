@@ -341,16 +341,9 @@ pub(super) mod avx512 {
                 let cs = [columns(r), columns(r + 1), columns(r + 2), columns(r + 3)];
                 unsafe { store_input_rows(&cs, vbuf.add(c * 16), vstride, lanes(16), true) };
             }
-            for xi in 0..16 {
-                for ob in (0..out_c).step_by(16) {
-                    unsafe { products16(in_c, vbuf.add(xi * vstride), ut.add(xi * in_c * out_c + ob), out_c, mbuf.add(xi * mstride + ob * 16)) };
-                }
-            }
+            unsafe { row_products(in_c, out_c, vbuf, ut, mbuf) };
             for o in 0..out_c {
-                let mut mt = [_mm512_setzero_ps(); 16];
-                for (xi, m) in mt.iter_mut().enumerate() {
-                    *m = unsafe { _mm512_loadu_ps(mbuf.add(xi * mstride + o * 16)) };
-                }
+                let mt = unsafe { row_output(mbuf, mstride, o) };
                 for a in 0..2 {
                     let oy = 2 * ty + a;
                     if oy >= h {
@@ -389,16 +382,9 @@ pub(super) mod avx512 {
                 }
                 unsafe { store_input_rows(&c, vbuf.add(ch * 16), vstride, mask, true) };
             }
-            for xi in 0..16 {
-                for ob in (0..out_c).step_by(16) {
-                    unsafe { products16(in_c, vbuf.add(xi * vstride), ut.add(xi * in_c * out_c + ob), out_c, mbuf.add(xi * mstride + ob * 16)) };
-                }
-            }
+            unsafe { row_products(in_c, out_c, vbuf, ut, mbuf) };
             for o in 0..out_c {
-                let mut mt = [_mm512_setzero_ps(); 16];
-                for (xi, m) in mt.iter_mut().enumerate() {
-                    *m = unsafe { _mm512_loadu_ps(mbuf.add(xi * mstride + o * 16)) };
-                }
+                let mt = unsafe { row_output(mbuf, mstride, o) };
                 for a in 0..2 {
                     let (even, odd) = output_columns(&mt, a);
                     for (oy, t) in [(2 * ty + a, LOW), (2 * ty + 2 + a, HIGH)] {
@@ -409,6 +395,24 @@ pub(super) mod avx512 {
                 }
             }
         }
+    }
+
+    /// The products of one row of tiles: `M_ξ[o] = Σ_c U_ξ[c][o] · V_ξ[c]` for the 16 positions `ξ`, with
+    /// `V_ξ[c]` at `vbuf + (ξ · in_c + c) · 16`, `U_ξ[c][o]` at `ut + (ξ · in_c + c) · out_c + o` and
+    /// `M_ξ[o]` written at `mbuf + (ξ · out_c + o) · 16`.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn row_products(in_c: usize, out_c: usize, vbuf: *const f32, ut: *const f32, mbuf: *mut f32) {
+        for xi in 0..16 {
+            for ob in (0..out_c).step_by(16) {
+                unsafe { products16(in_c, vbuf.add(xi * in_c * 16), ut.add(xi * in_c * out_c + ob), out_c, mbuf.add((xi * out_c + ob) * 16)) };
+            }
+        }
+    }
+
+    /// Output channel `o`'s 16 products `M_ξ[o]` of one row of tiles, as `output_columns` takes them.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn row_output(mbuf: *const f32, mstride: usize, o: usize) -> [__m512; 16] {
+        core::array::from_fn(|xi| unsafe { _mm512_loadu_ps(mbuf.add(xi * mstride + o * 16)) })
     }
 
     /// `m[o] = Σ_c u[c · u_stride + o] · v[c]` for 16 outputs `o`, each a vector of 16 tiles.
