@@ -191,6 +191,14 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     // each thread's range two groups, the second smaller; a partial row of tiles with 12×10 planes.
     cases.push(case(70, 8, 8, 8, 3, 1, 1));
     cases.push(Case { hw: [12, 10], ..case(3, 9, 8, 1, 3, 1, 1) });
+    // On CPUs with AVX2 but not AVX-512, F(4×4, 3×3) takes the planes of F(2×2, 3×3) too, and those 8,
+    // 16 or 32 wide with output channels in fours run fused, 16 tiles at a time (winograd_rows_f4):
+    // five 8×8 images (a last block of tiles with one image), 16-wide planes of three rows of tiles (a
+    // block's vectors then hold the last row of one image and the first of the next), a 32-wide plane
+    // whose last row of tiles has one row of outputs.
+    cases.push(case(5, 8, 12, 8, 3, 1, 1));
+    cases.push(Case { hw: [12, 16], ..case(3, 8, 8, 1, 3, 1, 1) });
+    cases.push(Case { hw: [13, 32], ..case(2, 12, 8, 1, 3, 1, 1) });
     // An empty batch on both Winograd paths: no groups of images to form.
     cases.push(case(0, 8, 8, 16, 3, 1, 1));
     cases.push(case(0, 8, 8, 8, 3, 1, 1));

@@ -45,6 +45,9 @@ pub(crate) trait WinogradElement: GemmElement + num_traits::Float {
     fn convolve_rows(_x: &[Self], _batch: usize, _in_c: usize, _h: usize, _w: usize, _u: &[Self], _out_c: usize) -> Option<Vec<Self>> {
         None
     }
+    fn convolve_rows_f4(_x: &[Self], _batch: usize, _in_c: usize, _h: usize, _w: usize, _u: &[Self], _out_c: usize) -> Option<Vec<Self>> {
+        None
+    }
 }
 impl WinogradElement for f32 {
     fn transform_input_rows(tiles: Tiles, x: &[f32], v: &mut [f32], stride: usize) -> bool {
@@ -58,6 +61,9 @@ impl WinogradElement for f32 {
     }
     fn convolve_rows(x: &[f32], batch: usize, in_c: usize, h: usize, w: usize, u: &[f32], out_c: usize) -> Option<Vec<f32>> {
         winograd_rows::convolve_fused(x, batch, in_c, h, w, u, out_c)
+    }
+    fn convolve_rows_f4(x: &[f32], batch: usize, in_c: usize, h: usize, w: usize, u: &[f32], out_c: usize) -> Option<Vec<f32>> {
+        super::winograd_rows_f4::convolve_fused(x, batch, in_c, h, w, u, out_c)
     }
 }
 impl WinogradElement for f64 {}
@@ -119,7 +125,7 @@ pub(crate) enum Tile {
 /// `applies`): the larger tile saves more multiplications but has longer transforms, and was as fast
 /// or slower on the larger planes, faster on 8×8 ones, where F(2×2, 3×3) lost to im2col.
 pub(crate) fn tile_for(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> Option<Tile> {
-    if applies(x, weight, options) {
+    if applies(x, weight, options) && !(f4_everywhere() && super::conv2d_winograd_f4::applies(x, weight, options)) {
         Some(Tile::F2)
     } else {
         super::conv2d_winograd_f4::applies(x, weight, options).then_some(Tile::F4)
@@ -518,7 +524,8 @@ pub(super) fn weight_products<T: WinogradElement>(positions: usize, out_channels
 /// Deterministic for a given number of threads (see [`sum_over_image_ranges`]).
 pub(crate) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy: &[T], out_channels: usize) -> Vec<T> {
     let [batch, channels, h, w] = [x_shape[0], x_shape[1], x_shape[2], x_shape[3]];
-    if super::conv2d_winograd_f4::takes_weight_gradient(h, w, MIN_PLANE) {
+    let f2_planes = if f4_everywhere() { usize::MAX } else { MIN_PLANE };
+    if super::conv2d_winograd_f4::takes_weight_gradient(h, w, f2_planes) {
         return super::conv2d_winograd_f4::weight_gradient(x, x_shape, dy, out_channels);
     }
     let tiles = Tiles::new(h, w);
@@ -559,4 +566,18 @@ pub(crate) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy
         }
     }
     dw
+}
+
+/// Whether F(4×4, 3×3) takes every plane it applies to, the large ones too (forward pass, input and
+/// weight gradients): on CPUs with AVX2 but not AVX-512, where the multiplications are the scarce
+/// resource (one 8-lane fused multiply-add a cycle on the EPYC measured) and F(4×4, 3×3) needs 36
+/// per 16 outputs against 64. There, with batch 128 on 2 threads (`examples/conv_ops.rs` in trgl),
+/// 16 channels on 32×32 took 23.99–24.42 ms (forward, input and weight gradient) against
+/// 26.24–26.54 with F(2×2, 3×3), 32 channels on 16×16 18.24–19.03 against 21.76–22.52. With AVX-512
+/// the fused rows of `winograd_rows.rs` keep F(2×2, 3×3) faster on the large planes.
+fn f4_everywhere() -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    return !super::wide_simd::has_avx512() && super::wide_simd::has_avx2();
+    #[allow(unreachable_code)]
+    false
 }

@@ -389,6 +389,9 @@ fn interleave_any<T: WinogradElement>(st: Stack, out: &[T], y: &mut [Uninit<T>],
 /// The convolution of `x` (`[batch, in_channels, h, w]`) with transformed filters `u`
 /// (`[36, out_channels, in_channels]`), padding 1, as `[batch, out_channels, h, w]`.
 pub(super) fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: usize, w: usize, u: &[T], out_channels: usize) -> Vec<T> {
+    if let Some(y) = T::convolve_rows_f4(x, batch, in_channels, h, w, u, out_channels) {
+        return y;
+    }
     let (plane, image_in, image_out) = (h * w, in_channels * h * w, out_channels * h * w);
     // Enough images per GEMM to amortise it, while leaving a group for every thread.
     let group = balanced_group(batch, images_per_group::<T>(36, in_channels + out_channels, Stack::new(1, h, w).len()));

@@ -106,6 +106,7 @@ pub(crate) mod elementwise_parallel;
 pub(crate) mod wide_simd;
 pub(crate) mod winograd_gemm;
 pub(crate) mod winograd_rows;
+pub(crate) mod winograd_rows_f4;
 pub mod conv_transpose;
 pub mod cumulative;
 pub mod deform_conv;
