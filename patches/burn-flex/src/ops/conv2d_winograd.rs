@@ -48,6 +48,10 @@ pub(crate) trait WinogradElement: GemmElement + num_traits::Float {
     fn convolve_rows_f4(_x: &[Self], _batch: usize, _in_c: usize, _h: usize, _w: usize, _u: &[Self], _out_c: usize) -> Option<Vec<Self>> {
         None
     }
+    #[allow(clippy::too_many_arguments)]
+    fn weight_gradient_rows_f4(_x: &[Self], _dy: &[Self], _first: usize, _count: usize, _in_c: usize, _out_c: usize, _h: usize, _w: usize, _du: &mut [Self]) -> bool {
+        false
+    }
 }
 impl WinogradElement for f32 {
     fn transform_input_rows(tiles: Tiles, x: &[f32], v: &mut [f32], stride: usize) -> bool {
@@ -64,6 +68,9 @@ impl WinogradElement for f32 {
     }
     fn convolve_rows_f4(x: &[f32], batch: usize, in_c: usize, h: usize, w: usize, u: &[f32], out_c: usize) -> Option<Vec<f32>> {
         super::winograd_rows_f4::convolve_fused(x, batch, in_c, h, w, u, out_c)
+    }
+    fn weight_gradient_rows_f4(x: &[f32], dy: &[f32], first: usize, count: usize, in_c: usize, out_c: usize, h: usize, w: usize, du: &mut [f32]) -> bool {
+        super::winograd_rows_f4::weight_gradient_fused(x, dy, first, count, in_c, out_c, h, w, du)
     }
 }
 impl WinogradElement for f64 {}

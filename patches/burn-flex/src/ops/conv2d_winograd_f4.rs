@@ -487,6 +487,9 @@ pub(super) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy
     let parallel_gemm = batch < threads();
     let du = sum_over_image_ranges(batch, |start, end| {
         let mut du = vec![T::zero(); 36 * pairs];
+        if T::weight_gradient_rows_f4(x, dy, start, end - start, channels, out_channels, h, w, &mut du) {
+            return du;
+        }
         let group = WEIGHT_GRADIENT_TILES.div_ceil(per_image).min(end - start).max(1);
         let ld = group * per_image + ROW_PAD_BYTES / core::mem::size_of::<T>();
         let (v_len, e_len) = (36 * channels * ld, 36 * out_channels * ld);

@@ -81,6 +81,54 @@ pub(super) fn convolve_fused(x: &[f32], batch: usize, in_c: usize, h: usize, w: 
     None
 }
 
+/// Tiles per weight-gradient group: its `V` and `E` (36 × channels rows of them) are transformed,
+/// then reduced over in one pass per position.
+const GROUP: usize = 128;
+
+/// Whether [`weight_gradient_fused`] takes these shapes: those of [`applies`] with input channels in pairs.
+pub(super) fn applies_to_weight_gradient(h: usize, w: usize, in_c: usize, out_c: usize) -> bool {
+    applies(h, w, in_c, out_c) && in_c % 2 == 0
+}
+
+/// Adds the weight gradient's `dU_ξ = Σ_tiles E_ξ · V_ξᵀ` (`du`: `[36, out_c, in_c]`) of images
+/// `first .. first + count` of `x` (`[N, in_c, h, w]`) and of the output gradient `dy` (`[N, out_c,
+/// h, w]`), with the transforms of `conv2d_winograd_f4::weight_gradient`; `false` (and nothing done)
+/// where [`applies_to_weight_gradient`] does not hold. Sums in a fixed order for given images.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn weight_gradient_fused(x: &[f32], dy: &[f32], first: usize, count: usize, in_c: usize, out_c: usize, h: usize, w: usize, du: &mut [f32]) -> bool {
+    if !applies_to_weight_gradient(h, w, in_c, out_c) {
+        return false;
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        use super::conv2d_gemm::with_scratch;
+        let plane = h * w;
+        let (image_in, image_out) = (in_c * plane, out_c * plane);
+        assert!(
+            x.len() >= (first + count) * image_in && dy.len() >= (first + count) * image_out && du.len() >= 36 * out_c * in_c,
+            "fused winograd F(4x4) weight gradient: buffers too small"
+        );
+        let layout = Layout { h, w, in_c, out_c, tiles_per_image: h.div_ceil(4) * (w / 4) };
+        let images_per_group = (GROUP / layout.tiles_per_image).max(1);
+        // Rows padded by a cache line: the 36 × channels rows are then not a power of two apart.
+        let ld = (images_per_group * layout.tiles_per_image).next_multiple_of(8) + 16;
+        with_scratch(36 * ld * (in_c + out_c), |scratch: &mut [f32]| {
+            let (vbuf, ebuf) = scratch.split_at_mut(36 * ld * in_c);
+            for start in (first..first + count).step_by(images_per_group) {
+                let n = images_per_group.min(first + count - start);
+                // Safety: AVX2 and FMA (`applies`); the images, gradients, buffers and `du` hold what
+                // the kernels read and write (asserted above, `ld` rows of at least the group's tiles).
+                unsafe {
+                    avx2::weight_gradient_group(&layout, x[start * image_in..].as_ptr(), dy[start * image_out..].as_ptr(), n, ld, vbuf.as_mut_ptr(), ebuf.as_mut_ptr(), du.as_mut_ptr())
+                };
+            }
+        });
+        return true;
+    }
+    #[allow(unreachable_code)]
+    false
+}
+
 /// Shapes of one call.
 #[derive(Clone, Copy)]
 struct Layout {
@@ -113,14 +161,14 @@ mod avx2 {
     const NEXT: [i32; 8] = [4, 5, 6, 7, 1, 2, 3, 0];
 
     /// Loads the eight pixels of `segment`'s window row `j` (plane row 4ty − 1 + j) of channel
-    /// `c`, zero outside the plane or past the last image.
+    /// `c` of images of `channels` planes, zero outside the plane or past the last image.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn load_row(layout: &Layout, x: *const f32, segment: Option<(usize, usize, usize)>, c: usize, j: usize) -> __m256 {
+    unsafe fn load_row(layout: &Layout, x: *const f32, channels: usize, segment: Option<(usize, usize, usize)>, c: usize, j: usize) -> __m256 {
         match segment {
             Some((image, ty, col)) if (4 * ty + j).wrapping_sub(1) < layout.h => {
                 let row = 4 * ty + j - 1;
-                unsafe { _mm256_loadu_ps(x.add(((image * layout.in_c + c) * layout.h + row) * layout.w + col)) }
+                unsafe { _mm256_loadu_ps(x.add(((image * channels + c) * layout.h + row) * layout.w + col)) }
             }
             _ => _mm256_setzero_ps(),
         }
@@ -168,6 +216,24 @@ mod avx2 {
         ]
     }
 
+    /// `A g` of four inputs, as `conv2d_winograd_f4::grad_1d` computes it.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn grad_1d(g: [__m256; 4]) -> [__m256; 6] {
+        let (two, four) = (_mm256_set1_ps(2.0), _mm256_set1_ps(4.0));
+        let [a, b, c, d] = g;
+        let (s02, s13) = (_mm256_add_ps(a, c), _mm256_add_ps(b, d));
+        let (even, odd) = (_mm256_add_ps(a, _mm256_mul_ps(four, c)), _mm256_add_ps(b, _mm256_mul_ps(four, d)));
+        [
+            a,
+            _mm256_add_ps(s02, s13),
+            _mm256_sub_ps(s02, s13),
+            _mm256_add_ps(even, _mm256_mul_ps(two, odd)),
+            _mm256_sub_ps(even, _mm256_mul_ps(two, odd)),
+            d,
+        ]
+    }
+
     /// Four segments from `first` (one vector of eight tiles) and the masks of their neighbouring
     /// columns: a tile's neighbour in another tile row or image reads the padding's zero.
     struct Quad {
@@ -203,7 +269,7 @@ mod avx2 {
         // Along x, per window row j: the six columns 4tx − 1 … 4tx + 4 of each tile.
         let mut rows = [[_mm256_setzero_ps(); 6]; 6];
         for (j, row) in rows.iter_mut().enumerate() {
-            let p = transpose4(core::array::from_fn(|s| unsafe { load_row(layout, x, quad.segments[s], c, j) }));
+            let p = transpose4(core::array::from_fn(|s| unsafe { load_row(layout, x, layout.in_c, quad.segments[s], c, j) }));
             let before = _mm256_and_ps(_mm256_permutevar8x32_ps(p[3], prev), quad.prev_mask);
             let after = _mm256_and_ps(_mm256_permutevar8x32_ps(p[0], next), quad.next_mask);
             *row = input_1d([before, p[0], p[1], p[2], p[3], after]);
@@ -214,6 +280,78 @@ mod avx2 {
             for (i, value) in column.into_iter().enumerate() {
                 unsafe { _mm256_storeu_ps(v.add((6 * i + k) * stride), value) };
             }
+        }
+    }
+
+    /// `E_ξ = (A e Aᵀ)_ξ` of the eight 4×4 tiles of `quad` of channel `o` of the output gradient
+    /// `dy`, written at `e + ξ · stride` (eight lanes).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn grad_vector(layout: &Layout, dy: *const f32, quad: &Quad, o: usize, e: *mut f32, stride: usize) {
+        // Along x, per row a of the tiles, then along y per column k: E_ξ at ξ = 6i + k.
+        let mut rows = [[_mm256_setzero_ps(); 6]; 4];
+        for (a, row) in rows.iter_mut().enumerate() {
+            *row = grad_1d(transpose4(core::array::from_fn(|s| unsafe { load_row(layout, dy, layout.out_c, quad.segments[s], o, a + 1) })));
+        }
+        for k in 0..6 {
+            let column = grad_1d(core::array::from_fn(|a| rows[a][k]));
+            for (i, value) in column.into_iter().enumerate() {
+                unsafe { _mm256_storeu_ps(e.add((6 * i + k) * stride), value) };
+            }
+        }
+    }
+
+    /// Sum of the eight lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn lane_sum(a: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps::<1>(s, s)))
+    }
+
+    /// `du[o · in_c + c] += Σ_t e[o · ld + t] · v[c · ld + t]` over `vectors` vectors of tiles, four output
+    /// and two input channels at a time (8 accumulators).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn weight_products(in_c: usize, out_c: usize, vectors: usize, e: *const f32, v: *const f32, ld: usize, du: *mut f32) {
+        for ob in (0..out_c).step_by(4) {
+            for cb in (0..in_c).step_by(2) {
+                let mut acc = [[_mm256_setzero_ps(); 2]; 4];
+                for t in 0..vectors {
+                    let vs: [__m256; 2] = core::array::from_fn(|j| unsafe { _mm256_loadu_ps(v.add((cb + j) * ld + 8 * t)) });
+                    for (i, acc) in acc.iter_mut().enumerate() {
+                        let ev = unsafe { _mm256_loadu_ps(e.add((ob + i) * ld + 8 * t)) };
+                        acc[0] = _mm256_fmadd_ps(ev, vs[0], acc[0]);
+                        acc[1] = _mm256_fmadd_ps(ev, vs[1], acc[1]);
+                    }
+                }
+                for (i, acc) in acc.into_iter().enumerate() {
+                    for (j, acc) in acc.into_iter().enumerate() {
+                        unsafe { *du.add((ob + i) * in_c + cb + j) += lane_sum(acc) };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `dU_ξ = Σ_tiles E_ξ · V_ξᵀ` (`du`: `[36, out_c, in_c]`) of the `count` images `x` (and
+    /// their output gradients `dy`), `GROUP` tiles at a time; `vbuf` and `ebuf` hold 36 × in_c and
+    /// 36 × out_c rows of `ld` floats.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn weight_gradient_group(layout: &Layout, x: *const f32, dy: *const f32, count: usize, ld: usize, vbuf: *mut f32, ebuf: *mut f32, du: *mut f32) {
+        let Layout { in_c, out_c, .. } = *layout;
+        let vectors = (count * layout.tiles_per_image).div_ceil(8);
+        for q in 0..vectors {
+            let quad = Quad::new(layout, count, 4 * q);
+            for c in 0..in_c {
+                unsafe { input_vector(layout, x, &quad, c, vbuf.add(c * ld + 8 * q), in_c * ld) };
+            }
+            for o in 0..out_c {
+                unsafe { grad_vector(layout, dy, &quad, o, ebuf.add(o * ld + 8 * q), out_c * ld) };
+            }
+        }
+        for xi in 0..36 {
+            unsafe { weight_products(in_c, out_c, vectors, ebuf.add(xi * out_c * ld), vbuf.add(xi * in_c * ld), ld, du.add(xi * out_c * in_c)) };
         }
     }
 
