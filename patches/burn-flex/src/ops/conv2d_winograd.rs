@@ -130,7 +130,8 @@ pub(crate) enum Tile {
 
 /// F(2×2, 3×3) on planes of 16×16 and more, F(4×4, 3×3) on smaller ones down to 8×8 (each module's
 /// `applies`): the larger tile saves more multiplications but has longer transforms, and was as fast
-/// or slower on the larger planes, faster on 8×8 ones, where F(2×2, 3×3) lost to im2col.
+/// or slower on the larger planes, faster on 8×8 ones, where F(2×2, 3×3) lost to im2col. On CPUs with
+/// AVX2 but not AVX-512, F(4×4, 3×3) everywhere ([`f4_everywhere`]).
 pub(crate) fn tile_for(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> Option<Tile> {
     if applies(x, weight, options) && !(f4_everywhere() && super::conv2d_winograd_f4::applies(x, weight, options)) {
         Some(Tile::F2)
