@@ -3,10 +3,10 @@
 //! `conv2d_winograd_f4::convolve` transforms a group of images' planes into `V` (2¼× the input),
 //! multiplies the 36 positions' matrices and transforms `M` back, each step a pass through memory.
 //! Here 16 tiles (two 8-lane vectors, one tile per lane) go through all three steps while their `V`
-//! and `M` (36 × channels vectors each) stay in L1/L2. The arithmetic is that of the plane-wise
-//! path, operation for operation (no fused multiply-add in the transforms, the products summed over
-//! the channels in order with fused multiply-adds from zero), so the results are bit for bit the
-//! same.
+//! and `M` (36 × channels vectors each) stay in L1/L2. The arithmetic is meant to be that of the
+//! plane-wise path, operation for operation (no fused multiply-add in the transforms, the products
+//! summed over the channels in order with fused multiply-adds from zero); the tests compare both
+//! with a direct f64 reference, not with each other.
 //!
 //! Tiles are taken in pairs: a *segment* is 8 pixels of a row, the same row of two neighbouring
 //! tiles. Four segments (rows of eight pixels: one row of a 32-wide plane, one row of two tile rows
