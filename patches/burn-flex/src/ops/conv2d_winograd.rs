@@ -45,6 +45,12 @@ pub(crate) trait WinogradElement: GemmElement + num_traits::Float {
     fn convolve_rows(_x: &[Self], _batch: usize, _in_c: usize, _h: usize, _w: usize, _u: &[Self], _out_c: usize) -> Option<Vec<Self>> {
         None
     }
+    /// Whether [`convolve_rows_f4`](Self::convolve_rows_f4) takes these shapes.
+    fn rows_f4_apply(_h: usize, _w: usize, _in_c: usize, _out_c: usize) -> bool {
+        false
+    }
+    /// F(4×4, 3×3) fused per block of tiles, with the transformed filters `u` laid out `[36, in_c,
+    /// out_c]` (`conv2d_winograd_f4::transform_filter`'s `by_input`); `None` where it does not apply.
     fn convolve_rows_f4(_x: &[Self], _batch: usize, _in_c: usize, _h: usize, _w: usize, _u: &[Self], _out_c: usize) -> Option<Vec<Self>> {
         None
     }
@@ -65,6 +71,9 @@ impl WinogradElement for f32 {
     }
     fn convolve_rows(x: &[f32], batch: usize, in_c: usize, h: usize, w: usize, u: &[f32], out_c: usize) -> Option<Vec<f32>> {
         winograd_rows::convolve_fused(x, batch, in_c, h, w, u, out_c)
+    }
+    fn rows_f4_apply(h: usize, w: usize, in_c: usize, out_c: usize) -> bool {
+        super::winograd_rows_f4::applies(h, w, in_c, out_c)
     }
     fn convolve_rows_f4(x: &[f32], batch: usize, in_c: usize, h: usize, w: usize, u: &[f32], out_c: usize) -> Option<Vec<f32>> {
         super::winograd_rows_f4::convolve_fused(x, batch, in_c, h, w, u, out_c)
@@ -149,7 +158,11 @@ pub(crate) fn convolution_with<T: WinogradElement>(tile: Tile, input: &[T], x_sh
     let (from, to) = if adjoint { (out_channels, channels) } else { (channels, out_channels) };
     match tile {
         Tile::F2 => convolve(input, batch, from, h, w, &transform_filter(weight, out_channels, channels, adjoint), to),
-        Tile::F4 => f4::convolve(input, batch, from, h, w, &f4::transform_filter(weight, out_channels, channels, adjoint), to),
+        Tile::F4 if T::rows_f4_apply(h, w, from, to) => {
+            let u = f4::transform_filter(weight, out_channels, channels, adjoint, true);
+            T::convolve_rows_f4(input, batch, from, h, w, &u, to).expect("the fused F(4x4) applies to these shapes")
+        }
+        Tile::F4 => f4::convolve(input, batch, from, h, w, &f4::transform_filter(weight, out_channels, channels, adjoint, false), to),
     }
 }
 
@@ -585,7 +598,7 @@ pub(crate) fn weight_gradient<T: WinogradElement>(x: &[T], x_shape: &[usize], dy
 /// the fused rows of `winograd_rows.rs` keep F(2×2, 3×3) faster on the large planes.
 fn f4_everywhere() -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    return !super::wide_simd::has_avx512() && super::wide_simd::has_avx2();
+    return super::wide_simd::avx2_only();
     #[allow(unreachable_code)]
     false
 }

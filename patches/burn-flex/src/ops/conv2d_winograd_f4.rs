@@ -114,8 +114,10 @@ fn per_filter<R: Send>(pairs: usize, f: impl Fn(usize) -> R + Send + Sync) -> Ve
 }
 
 /// `U_ξ [rows, cols] = G g Gᵀ` for every filter `g` of `weight` (`[O, C, 3, 3]`), stored
-/// `[36, rows, cols]`. With `adjoint`, the filter of the input gradient: `g'[c, o] = flip(g[o, c])`.
-pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_channels: usize, adjoint: bool) -> Vec<T> {
+/// `[36, rows, cols]`, or with `by_input` `[36, cols, rows]` (what the fused kernels of
+/// `winograd_rows_f4.rs` broadcast from). With `adjoint`, the filter of the input gradient:
+/// `g'[c, o] = flip(g[o, c])`.
+pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: usize, in_channels: usize, adjoint: bool, by_input: bool) -> Vec<T> {
     let (rows, cols) = if adjoint { (in_channels, out_channels) } else { (out_channels, in_channels) };
     // `G g Gᵀ` of one filter, in f64 (4096 of them at 64 channels: a millisecond on one thread,
     // so the filters are split across threads and only the scatter into `U` runs alone).
@@ -128,7 +130,10 @@ pub(super) fn transform_filter<T: WinogradElement>(weight: &[T], out_channels: u
         let gg: [[f64; 3]; 6] = core::array::from_fn(|i| core::array::from_fn(|j| (0..3).map(|k| FILTER[i][k] * g(k, j)).sum()));
         core::array::from_fn(|xi| constant((0..3).map(|k| gg[xi / 6][k] * FILTER[xi % 6][k]).sum()))
     };
-    scatter_positions(&per_filter(out_channels * in_channels, one), rows, cols, in_channels, adjoint)
+    let filters = per_filter(out_channels * in_channels, one);
+    // The transposed layout is the other orientation's scatter: `[36, cols, rows]` of `g` is
+    // `[36, rows, cols]` of the channel-swapped filter, which `adjoint` reads.
+    if by_input { scatter_positions(&filters, cols, rows, in_channels, !adjoint) } else { scatter_positions(&filters, rows, cols, in_channels, adjoint) }
 }
 
 /// `s[(4p + q)·n + (i·th + ty)·tw + tx] = plane_i[4ty + p, 4tx + q]`, zero past the plane's edge,
@@ -391,9 +396,6 @@ fn interleave_any<T: WinogradElement>(st: Stack, out: &[T], y: &mut [Uninit<T>],
 /// The convolution of `x` (`[batch, in_channels, h, w]`) with transformed filters `u`
 /// (`[36, out_channels, in_channels]`), padding 1, as `[batch, out_channels, h, w]`.
 pub(super) fn convolve<T: WinogradElement>(x: &[T], batch: usize, in_channels: usize, h: usize, w: usize, u: &[T], out_channels: usize) -> Vec<T> {
-    if let Some(y) = T::convolve_rows_f4(x, batch, in_channels, h, w, u, out_channels) {
-        return y;
-    }
     let (plane, image_in, image_out) = (h * w, in_channels * h * w, out_channels * h * w);
     // Enough images per GEMM to amortise it, while leaving a group for every thread.
     let group = balanced_group(batch, images_per_group::<T>(36, in_channels + out_channels, Stack::new(1, h, w).len()));

@@ -17,6 +17,13 @@ pub(crate) fn has_avx2() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
+/// AVX2 and FMA without AVX-512: the CPUs where F(4×4, 3×3) takes every 3×3 plane and its fused
+/// kernels (`winograd_rows_f4.rs`) run, as measured on one (see `conv2d_winograd::f4_everywhere`).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) fn avx2_only() -> bool {
+    has_avx2() && !has_avx512()
+}
+
 /// `wide!(fn name = body<T: Bound>(a: A, b: B) -> R);` defines `name`, which calls the
 /// `#[inline(always)]` function `body` compiled for the widest vector extension available.
 macro_rules! wide {

@@ -29,7 +29,7 @@ const BLOCK: usize = 16;
 pub(super) fn applies(h: usize, w: usize, in_c: usize, out_c: usize) -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        h > 0 && (w == 8 || w == 16 || w == 32) && in_c > 0 && out_c % 4 == 0 && out_c > 0 && super::wide_simd::has_avx2() && !super::wide_simd::has_avx512()
+        h > 0 && (w == 8 || w == 16 || w == 32) && in_c > 0 && out_c % 4 == 0 && out_c > 0 && super::wide_simd::avx2_only()
     }
     #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
     {
@@ -38,8 +38,9 @@ pub(super) fn applies(h: usize, w: usize, in_c: usize, out_c: usize) -> bool {
     }
 }
 
-/// The convolution of `x` (`[batch, in_c, h, w]`) with the transformed filters `u` (`[36, out_c,
-/// in_c]`, `conv2d_winograd_f4::transform_filter`), padding 1, as `[batch, out_c, h, w]`; `None`
+/// The convolution of `x` (`[batch, in_c, h, w]`) with the transformed filters `u` (`[36, in_c,
+/// out_c]`, `conv2d_winograd_f4::transform_filter` with `by_input`: the products broadcast one
+/// filter value per output channel), padding 1, as `[batch, out_c, h, w]`; `None`
 /// where [`applies`] does not hold.
 pub(super) fn convolve_fused(x: &[f32], batch: usize, in_c: usize, h: usize, w: usize, u: &[f32], out_c: usize) -> Option<Vec<f32>> {
     if !applies(h, w, in_c, out_c) {
@@ -50,16 +51,6 @@ pub(super) fn convolve_fused(x: &[f32], batch: usize, in_c: usize, h: usize, w: 
         use super::conv2d_gemm::{balanced_group, per_images, with_scratch};
         let plane = h * w;
         assert!(x.len() >= batch * in_c * plane && u.len() >= 36 * out_c * in_c, "fused winograd F(4x4): buffers too small");
-        // The products broadcast one filter value per output channel: `[36, in_c, out_c]`.
-        let mut ut = alloc::vec![0f32; 36 * in_c * out_c];
-        for xi in 0..36 {
-            let (src, dst) = (&u[xi * out_c * in_c..][..out_c * in_c], &mut ut[xi * in_c * out_c..][..in_c * out_c]);
-            for o in 0..out_c {
-                for c in 0..in_c {
-                    dst[c * out_c + o] = src[o * in_c + c];
-                }
-            }
-        }
         let layout = Layout { h, w, in_c, out_c, tiles_per_image: h.div_ceil(4) * (w / 4) };
         let (image_in, image_out) = (in_c * plane, out_c * plane);
         // A few blocks per chunk of images, and a chunk for every thread.
@@ -71,8 +62,8 @@ pub(super) fn convolve_fused(x: &[f32], batch: usize, in_c: usize, h: usize, w: 
                 let (vbuf, mbuf) = scratch.split_at_mut(36 * BLOCK * in_c);
                 for first_tile in (0..count * layout.tiles_per_image).step_by(BLOCK) {
                     // Safety: AVX2 and FMA (`applies`); `images` holds `count` images, `out` their
-                    // outputs, the buffers 36 × BLOCK vectors per channel, `ut` 36 × in_c × out_c.
-                    unsafe { avx2::block(&layout, images.as_ptr(), count, first_tile, ut.as_ptr(), vbuf.as_mut_ptr(), mbuf.as_mut_ptr(), out.as_mut_ptr().cast()) };
+                    // outputs, the buffers 36 × BLOCK vectors per channel, `u` 36 × in_c × out_c.
+                    unsafe { avx2::block(&layout, images.as_ptr(), count, first_tile, u.as_ptr(), vbuf.as_mut_ptr(), mbuf.as_mut_ptr(), out.as_mut_ptr().cast()) };
                 }
             })
         }));
@@ -130,6 +121,7 @@ pub(super) fn weight_gradient_fused(x: &[f32], dy: &[f32], first: usize, count: 
 }
 
 /// Shapes of one call.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[derive(Clone, Copy)]
 struct Layout {
     h: usize,
@@ -141,6 +133,7 @@ struct Layout {
 
 /// Segment `g` of a chunk of images (pairs of tiles in image, tile row, tile column order): its image,
 /// its tile row and its first column, or `None` past the chunk's last image.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 fn segment(layout: &Layout, count: usize, g: usize) -> Option<(usize, usize, usize)> {
     let per_row = layout.w / 8;
     let per_image = layout.tiles_per_image / 2;
