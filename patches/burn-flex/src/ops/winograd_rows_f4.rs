@@ -260,13 +260,14 @@ mod avx2 {
     unsafe fn input_vector(layout: &Layout, x: *const f32, quad: &Quad, c: usize, v: *mut f32, stride: usize) {
         let (prev, next) = (unsafe { _mm256_loadu_si256(PREV.as_ptr().cast()) }, unsafe { _mm256_loadu_si256(NEXT.as_ptr().cast()) });
         // Along x, per window row j: the six columns 4tx − 1 … 4tx + 4 of each tile.
-        let mut rows = [[_mm256_setzero_ps(); 6]; 6];
-        for (j, row) in rows.iter_mut().enumerate() {
+        // (Arrays built by `from_fn`, not zeroed and then filled: the zeroing was a `memset` call per
+        // channel and tile vector, 1–2 % of a training step.)
+        let rows: [[__m256; 6]; 6] = core::array::from_fn(|j| {
             let p = transpose4(core::array::from_fn(|s| unsafe { load_row(layout, x, layout.in_c, quad.segments[s], c, j) }));
             let before = _mm256_and_ps(_mm256_permutevar8x32_ps(p[3], prev), quad.prev_mask);
             let after = _mm256_and_ps(_mm256_permutevar8x32_ps(p[0], next), quad.next_mask);
-            *row = input_1d([before, p[0], p[1], p[2], p[3], after]);
-        }
+            input_1d([before, p[0], p[1], p[2], p[3], after])
+        });
         // Along y, per column k: V_ξ at ξ = 6i + k.
         for k in 0..6 {
             let column = input_1d(core::array::from_fn(|j| rows[j][k]));
@@ -281,10 +282,7 @@ mod avx2 {
     #[target_feature(enable = "avx2,fma")]
     unsafe fn grad_vector(layout: &Layout, dy: *const f32, quad: &Quad, o: usize, e: *mut f32, stride: usize) {
         // Along x, per row a of the tiles, then along y per column k: E_ξ at ξ = 6i + k.
-        let mut rows = [[_mm256_setzero_ps(); 6]; 4];
-        for (a, row) in rows.iter_mut().enumerate() {
-            *row = grad_1d(transpose4(core::array::from_fn(|s| unsafe { load_row(layout, dy, layout.out_c, quad.segments[s], o, a + 1) })));
-        }
+        let rows: [[__m256; 6]; 4] = core::array::from_fn(|a| grad_1d(transpose4(core::array::from_fn(|s| unsafe { load_row(layout, dy, layout.out_c, quad.segments[s], o, a + 1) }))));
         for k in 0..6 {
             let column = grad_1d(core::array::from_fn(|a| rows[a][k]));
             for (i, value) in column.into_iter().enumerate() {
@@ -353,16 +351,10 @@ mod avx2 {
     #[target_feature(enable = "avx2,fma")]
     unsafe fn output_vector(layout: &Layout, y: *mut f32, quad: &Quad, o: usize, m: *const f32, stride: usize) {
         // Along y, per column j: R_aj from M_ij (ξ = 6i + j).
-        let mut r = [[_mm256_setzero_ps(); 6]; 4];
-        for j in 0..6 {
-            let column = output_1d(core::array::from_fn(|i| unsafe { _mm256_loadu_ps(m.add((6 * i + j) * stride)) }));
-            for (a, value) in column.into_iter().enumerate() {
-                r[a][j] = value;
-            }
-        }
+        let columns: [[__m256; 4]; 6] = core::array::from_fn(|j| output_1d(core::array::from_fn(|i| unsafe { _mm256_loadu_ps(m.add((6 * i + j) * stride)) })));
         // Along x, per output row phase a, then back to rows of eight pixels per segment.
-        for (a, ra) in r.iter().enumerate() {
-            let out = transpose4(output_1d(*ra));
+        for a in 0..4 {
+            let out = transpose4(output_1d(core::array::from_fn(|j| columns[j][a])));
             for (segment, value) in quad.segments.iter().zip(out) {
                 if let Some((image, ty, col)) = *segment {
                     let row = 4 * ty + a;
