@@ -3,10 +3,10 @@
 //! `conv2d_winograd_f4::convolve` transforms a group of images' planes into `V` (2¼× the input),
 //! multiplies the 36 positions' matrices and transforms `M` back, each step a pass through memory.
 //! Here 16 tiles (two 8-lane vectors, one tile per lane) go through all three steps while their `V`
-//! and `M` (36 × channels vectors each) stay in L1/L2. The arithmetic is meant to be that of the
-//! plane-wise path, operation for operation (no fused multiply-add in the transforms, the products
-//! summed over the channels in order with fused multiply-adds from zero); the tests compare both
-//! with a direct f64 reference, not with each other.
+//! and `M` (36 × channels vectors each) stay in L1/L2. The products sum over the channels in order
+//! with fused multiply-adds from zero, as the plane-wise path does; the transforms fuse their
+//! scalings into multiply-adds (see `avx2::input_1d`), so results differ from the plane-wise
+//! path's by rounding. The tests compare both with a direct f64 reference.
 //!
 //! Tiles are taken in pairs: a *segment* is 8 pixels of a row, the same row of two neighbouring
 //! tiles. Four segments (rows of eight pixels: one row of a 32-wide plane, one row of two tile rows
@@ -23,6 +23,15 @@ use super::conv2d_gemm::Uninit;
 
 /// Tiles that go through the transforms and products together: two 8-lane vectors.
 const BLOCK: usize = 16;
+
+/// Floats from one position's `V` or `M` (a block of tiles for every channel) to the next's: a
+/// cache line more than the data, so that the 36 positions a transform writes or reads are not a
+/// power of two apart (they fell into a few sets of the L1 cache: 5–6 % of the three passes' time
+/// at 32 and 64 channels, `examples/conv_ops.rs` in trgl).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+fn position_stride(channels: usize) -> usize {
+    channels * BLOCK + 16
+}
 
 /// Whether [`convolve_fused`] takes a plane `w` wide from `in_c` to `out_c` channels on this CPU:
 /// AVX2 without AVX-512 (the CPUs it was measured on; AVX-512 ones have their own paths).
@@ -58,11 +67,11 @@ pub(super) fn convolve_fused(x: &[f32], batch: usize, in_c: usize, h: usize, w: 
         return Some(per_images(batch, group, image_out, |first, out: &mut [Uninit<f32>], _parallel| {
             let count = out.len() / image_out;
             let images = &x[first * image_in..(first + count) * image_in];
-            with_scratch(36 * BLOCK * (in_c + out_c), |scratch: &mut [f32]| {
-                let (vbuf, mbuf) = scratch.split_at_mut(36 * BLOCK * in_c);
+            with_scratch(36 * (position_stride(in_c) + position_stride(out_c)), |scratch: &mut [f32]| {
+                let (vbuf, mbuf) = scratch.split_at_mut(36 * position_stride(in_c));
                 for first_tile in (0..count * layout.tiles_per_image).step_by(BLOCK) {
                     // Safety: AVX2 and FMA (`applies`); `images` holds `count` images, `out` their
-                    // outputs, the buffers 36 × BLOCK vectors per channel, `u` 36 × in_c × out_c.
+                    // outputs, the buffers 36 positions of `position_stride`, `u` 36 × in_c × out_c.
                     unsafe { avx2::block(&layout, images.as_ptr(), count, first_tile, u.as_ptr(), vbuf.as_mut_ptr(), mbuf.as_mut_ptr(), out.as_mut_ptr().cast()) };
                 }
             })
@@ -101,16 +110,18 @@ pub(super) fn weight_gradient_fused(x: &[f32], dy: &[f32], first: usize, count: 
         );
         let layout = Layout { h, w, in_c, out_c, tiles_per_image: h.div_ceil(4) * (w / 4) };
         let images_per_group = (GROUP / layout.tiles_per_image).max(1);
-        // Rows padded by a cache line: the 36 × channels rows are then not a power of two apart.
+        // Rows padded by a cache line, and positions by one more (`in_c · ld` alone would put the 36
+        // positions a multiple of 16 lines apart at 16 channels): then no power of two apart.
         let ld = (images_per_group * layout.tiles_per_image).next_multiple_of(8) + 16;
-        with_scratch(36 * ld * (in_c + out_c), |scratch: &mut [f32]| {
-            let (vbuf, ebuf) = scratch.split_at_mut(36 * ld * in_c);
+        let (v_stride, e_stride) = (in_c * ld + 16, out_c * ld + 16);
+        with_scratch(36 * (v_stride + e_stride), |scratch: &mut [f32]| {
+            let (vbuf, ebuf) = scratch.split_at_mut(36 * v_stride);
             for start in (first..first + count).step_by(images_per_group) {
                 let n = images_per_group.min(first + count - start);
                 // Safety: AVX2 and FMA (`applies`); the images, gradients, buffers and `du` hold what
                 // the kernels read and write (asserted above, `ld` rows of at least the group's tiles).
                 unsafe {
-                    avx2::weight_gradient_group(&layout, x[start * image_in..].as_ptr(), dy[start * image_out..].as_ptr(), n, ld, vbuf.as_mut_ptr(), ebuf.as_mut_ptr(), du.as_mut_ptr())
+                    avx2::weight_gradient_group(&layout, x[start * image_in..].as_ptr(), dy[start * image_out..].as_ptr(), n, ld, [v_stride, e_stride], vbuf.as_mut_ptr(), ebuf.as_mut_ptr(), du.as_mut_ptr())
                 };
             }
         });
@@ -178,23 +189,26 @@ mod avx2 {
         [_mm256_shuffle_ps::<0x44>(t0, t2), _mm256_shuffle_ps::<0xEE>(t0, t2), _mm256_shuffle_ps::<0x44>(t1, t3), _mm256_shuffle_ps::<0xEE>(t1, t3)]
     }
 
-    /// `Bᵀ d` of six inputs, as `conv2d_winograd_f4::input_1d` computes it.
+    /// `Bᵀ d` of six inputs: `conv2d_winograd_f4::input_1d`'s sums with the scalings fused into
+    /// multiply-adds (6 adds and 8 multiply-adds instead of 14 adds and 6 multiplications): forward
+    /// pass, input and weight gradient together 1–3 % faster (`examples/conv_ops.rs` in trgl).
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     fn input_1d(d: [__m256; 6]) -> [__m256; 6] {
         let (two, four, five) = (_mm256_set1_ps(2.0), _mm256_set1_ps(4.0), _mm256_set1_ps(5.0));
         let (a, b, c, e) = (d[1], d[2], d[3], d[4]);
+        let (eb, ca) = (_mm256_sub_ps(e, b), _mm256_sub_ps(c, a));
         [
-            _mm256_add_ps(_mm256_sub_ps(_mm256_mul_ps(four, d[0]), _mm256_mul_ps(five, b)), e),
-            _mm256_sub_ps(_mm256_add_ps(e, c), _mm256_mul_ps(four, _mm256_add_ps(a, b))),
-            _mm256_add_ps(_mm256_sub_ps(e, c), _mm256_mul_ps(four, _mm256_sub_ps(a, b))),
-            _mm256_add_ps(_mm256_sub_ps(e, b), _mm256_mul_ps(two, _mm256_sub_ps(c, a))),
-            _mm256_sub_ps(_mm256_sub_ps(e, b), _mm256_mul_ps(two, _mm256_sub_ps(c, a))),
-            _mm256_add_ps(_mm256_sub_ps(_mm256_mul_ps(four, a), _mm256_mul_ps(five, c)), d[5]),
+            _mm256_fmadd_ps(four, d[0], _mm256_fnmadd_ps(five, b, e)),
+            _mm256_fnmadd_ps(four, _mm256_add_ps(a, b), _mm256_add_ps(e, c)),
+            _mm256_fmadd_ps(four, _mm256_sub_ps(a, b), _mm256_sub_ps(e, c)),
+            _mm256_fmadd_ps(two, ca, eb),
+            _mm256_fnmadd_ps(two, ca, eb),
+            _mm256_fmadd_ps(four, a, _mm256_fnmadd_ps(five, c, d[5])),
         ]
     }
 
-    /// `Aᵀ m` of six inputs, as `conv2d_winograd_f4::output_1d` computes it.
+    /// `Aᵀ m` of six inputs: `conv2d_winograd_f4::output_1d` with fused scalings (see [`input_1d`]).
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     fn output_1d(m: [__m256; 6]) -> [__m256; 4] {
@@ -203,28 +217,21 @@ mod avx2 {
         let (s34, d34) = (_mm256_add_ps(m[3], m[4]), _mm256_sub_ps(m[3], m[4]));
         [
             _mm256_add_ps(_mm256_add_ps(m[0], s12), s34),
-            _mm256_add_ps(d12, _mm256_mul_ps(two, d34)),
-            _mm256_add_ps(s12, _mm256_mul_ps(four, s34)),
-            _mm256_add_ps(_mm256_add_ps(d12, _mm256_mul_ps(eight, d34)), m[5]),
+            _mm256_fmadd_ps(two, d34, d12),
+            _mm256_fmadd_ps(four, s34, s12),
+            _mm256_add_ps(_mm256_fmadd_ps(eight, d34, d12), m[5]),
         ]
     }
 
-    /// `A g` of four inputs, as `conv2d_winograd_f4::grad_1d` computes it.
+    /// `A g` of four inputs: `conv2d_winograd_f4::grad_1d` with fused scalings (see [`input_1d`]).
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     fn grad_1d(g: [__m256; 4]) -> [__m256; 6] {
         let (two, four) = (_mm256_set1_ps(2.0), _mm256_set1_ps(4.0));
         let [a, b, c, d] = g;
         let (s02, s13) = (_mm256_add_ps(a, c), _mm256_add_ps(b, d));
-        let (even, odd) = (_mm256_add_ps(a, _mm256_mul_ps(four, c)), _mm256_add_ps(b, _mm256_mul_ps(four, d)));
-        [
-            a,
-            _mm256_add_ps(s02, s13),
-            _mm256_sub_ps(s02, s13),
-            _mm256_add_ps(even, _mm256_mul_ps(two, odd)),
-            _mm256_sub_ps(even, _mm256_mul_ps(two, odd)),
-            d,
-        ]
+        let (even, odd) = (_mm256_fmadd_ps(four, c, a), _mm256_fmadd_ps(four, d, b));
+        [a, _mm256_add_ps(s02, s13), _mm256_sub_ps(s02, s13), _mm256_fmadd_ps(two, odd, even), _mm256_fnmadd_ps(two, odd, even), d]
     }
 
     /// Four segments from `first` (one vector of eight tiles) and the masks of their neighbouring
@@ -325,24 +332,25 @@ mod avx2 {
     }
 
     /// Adds `dU_ξ = Σ_tiles E_ξ · V_ξᵀ` (`du`: `[36, out_c, in_c]`) of the `count` images `x` (and
-    /// their output gradients `dy`), `GROUP` tiles at a time; `vbuf` and `ebuf` hold 36 × in_c and
-    /// 36 × out_c rows of `ld` floats.
+    /// their output gradients `dy`), `GROUP` tiles at a time; `vbuf` and `ebuf` hold 36 positions
+    /// `strides` apart of in_c and out_c rows of `ld` floats.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn weight_gradient_group(layout: &Layout, x: *const f32, dy: *const f32, count: usize, ld: usize, vbuf: *mut f32, ebuf: *mut f32, du: *mut f32) {
+    pub(super) unsafe fn weight_gradient_group(layout: &Layout, x: *const f32, dy: *const f32, count: usize, ld: usize, strides: [usize; 2], vbuf: *mut f32, ebuf: *mut f32, du: *mut f32) {
         let Layout { in_c, out_c, .. } = *layout;
+        let [v_stride, e_stride] = strides;
         let vectors = (count * layout.tiles_per_image).div_ceil(8);
         for q in 0..vectors {
             let quad = Quad::new(layout, count, 4 * q);
             for c in 0..in_c {
-                unsafe { input_vector(layout, x, &quad, c, vbuf.add(c * ld + 8 * q), in_c * ld) };
+                unsafe { input_vector(layout, x, &quad, c, vbuf.add(c * ld + 8 * q), v_stride) };
             }
             for o in 0..out_c {
-                unsafe { grad_vector(layout, dy, &quad, o, ebuf.add(o * ld + 8 * q), out_c * ld) };
+                unsafe { grad_vector(layout, dy, &quad, o, ebuf.add(o * ld + 8 * q), e_stride) };
             }
         }
         for xi in 0..36 {
-            unsafe { weight_products(in_c, out_c, vectors, ebuf.add(xi * out_c * ld), vbuf.add(xi * in_c * ld), ld, du.add(xi * out_c * in_c)) };
+            unsafe { weight_products(in_c, out_c, vectors, ebuf.add(xi * e_stride), vbuf.add(xi * v_stride), ld, du.add(xi * out_c * in_c)) };
         }
     }
 
@@ -399,15 +407,15 @@ mod avx2 {
         let quads = [0, 1].map(|half| Quad::new(layout, count, first_tile / 2 + 4 * half));
         for c in 0..in_c {
             for (half, quad) in quads.iter().enumerate() {
-                unsafe { input_vector(layout, x, quad, c, vbuf.add(c * BLOCK + 8 * half), in_c * BLOCK) };
+                unsafe { input_vector(layout, x, quad, c, vbuf.add(c * BLOCK + 8 * half), position_stride(in_c)) };
             }
         }
         for xi in 0..36 {
-            unsafe { products(in_c, out_c, vbuf.add(xi * in_c * BLOCK), ut.add(xi * in_c * out_c), mbuf.add(xi * out_c * BLOCK)) };
+            unsafe { products(in_c, out_c, vbuf.add(xi * position_stride(in_c)), ut.add(xi * in_c * out_c), mbuf.add(xi * position_stride(out_c))) };
         }
         for o in 0..out_c {
             for (half, quad) in quads.iter().enumerate() {
-                unsafe { output_vector(layout, y, quad, o, mbuf.add(o * BLOCK + 8 * half), out_c * BLOCK) };
+                unsafe { output_vector(layout, y, quad, o, mbuf.add(o * BLOCK + 8 * half), position_stride(out_c)) };
             }
         }
     }
