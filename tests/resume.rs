@@ -120,16 +120,20 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
         let span = started.elapsed();
         let expected_metrics = std::fs::read(reference.join("metrics.jsonl")).unwrap();
         let expected_weights = weights(&ref_config, &reference);
-        let mut total_kills = 0;
-        for trial in 0..3 {
+        // Three trials at least, and more until three kills have landed: a kill lands only if the
+        // run is still going at its random moment, and on a noisy machine a run can finish sooner
+        // than the reference did (two of nine landed once in three trials).
+        let (mut total_kills, mut trial) = (0, 0);
+        while trial < 3 || total_kills < 3 {
+            assert!(trial < 12, "{mode}: only {total_kills} kills landed in {trial} trials: the test did not interrupt anything");
             let dir = base.join(format!("{mode}-{trial}"));
             let config = write_config(mode, &dir);
             total_kills += run_with_kills(&config, &dir, &mut rng, 3, span);
             assert_eq!(std::fs::read(dir.join("metrics.jsonl")).unwrap(), expected_metrics, "{mode}, trial {trial}: metrics differ");
             assert_eq!(weights(&config, &dir), expected_weights, "{mode}, trial {trial}: weights differ");
             assert!(!dir.join("checkpoint.tmp").exists() || dir.join("checkpoint").exists());
+            trial += 1;
         }
-        assert!(total_kills >= 3, "{mode}: only {total_kills} kills landed: the test did not interrupt anything");
     }
 }
 
