@@ -174,8 +174,9 @@ fn convolution_and_its_gradients_match_a_direct_reference() {
     cases.push(case(2, 16, 16, 16, 3, 1, 1));
     cases.push(Case { hw: [18, 16], ..case(2, 16, 32, 1, 3, 1, 1) });
     // 3×3 stride-2 convolutions on planes of even width up to 32 take im2col_stride2's rows where the
-    // CPU has AVX-512: a full row of 32; odd height with a partial second half-row; two groups; no
-    // padding at the end (the same output width).
+    // CPU has AVX-512 or AVX2: a full row of 32 (two chunks of 16 columns with AVX2); odd height with a
+    // partial second half-row (a partial second chunk); two groups; no padding at the end (the same
+    // output width).
     cases.push(case(2, 3, 4, 32, 3, 2, 1));
     cases.push(Case { hw: [7, 20], ..case(2, 3, 5, 1, 3, 2, 1) });
     cases.push(Case { groups: 2, hw: [9, 12], ..case(2, 4, 6, 1, 3, 2, 1) });
