@@ -70,6 +70,21 @@ pub(super) fn col2im(h: usize, w: usize, oh: usize, channels: usize, col: &[f32]
     true
 }
 
+/// `f(channel, ki, y, iy)` for every channel, kernel row `ki` and output row `y`, in that order (the
+/// order of the rows of `col` and of the generic col2im's additions), with the input row `iy = 2y +
+/// ki − 1` that they read, `None` in the padding.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+fn each_row(h: usize, oh: usize, channels: usize, mut f: impl FnMut(usize, usize, usize, Option<usize>)) {
+    for c in 0..channels {
+        for ki in 0..3 {
+            for y in 0..oh {
+                f(c, ki, y, (2 * y + ki).checked_sub(1).filter(|&iy| iy < h));
+            }
+        }
+    }
+}
+
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod avx512 {
     use core::arch::x86_64::*;
@@ -111,28 +126,22 @@ mod avx512 {
         let p = oh * ow;
         let (load, low, high) = (lanes(ow), lanes(w.min(16)), lanes(w.saturating_sub(16)));
         let zero = _mm512_setzero_ps();
-        for c in 0..channels {
-            let dst = unsafe { dx.add(c * plane) };
-            for ki in 0..3 {
-                let rows = unsafe { col.add((c * 9 + ki * 3) * p) };
-                for y in 0..oh {
-                    let Some(iy) = (2 * y + ki).checked_sub(1).filter(|&iy| iy < h) else { continue };
-                    let at = unsafe { rows.add(y * ow) };
-                    let (k0, k1, k2) = unsafe {
-                        (_mm512_maskz_loadu_ps(load, at), _mm512_maskz_loadu_ps(load, at.add(p)), _mm512_maskz_loadu_ps(load, at.add(2 * p)))
-                    };
-                    let row = unsafe { dst.add(iy * w) };
-                    // Odd columns get kernel column 0 then 2, even ones column 1: the generic order.
-                    for (half, mask, shifted, interleave) in [(0, low, SHIFTED_LOW, LOW), (16, high, SHIFTED_HIGH, HIGH)] {
-                        let at = unsafe { row.add(half) };
-                        let mut sum = unsafe { _mm512_maskz_loadu_ps(mask, at) };
-                        sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(k0, table(shifted), zero));
-                        sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(k1, table(interleave), k2));
-                        unsafe { _mm512_mask_storeu_ps(at, mask, sum) };
-                    }
-                }
+        super::each_row(h, oh, channels, |c, ki, y, iy| {
+            let Some(iy) = iy else { return };
+            let at = unsafe { col.add((c * 9 + ki * 3) * p + y * ow) };
+            let (k0, k1, k2) = unsafe {
+                (_mm512_maskz_loadu_ps(load, at), _mm512_maskz_loadu_ps(load, at.add(p)), _mm512_maskz_loadu_ps(load, at.add(2 * p)))
+            };
+            let row = unsafe { dx.add(c * plane + iy * w) };
+            // Odd columns get kernel column 0 then 2, even ones column 1: the generic order.
+            for (half, mask, shifted, interleave) in [(0, low, SHIFTED_LOW, LOW), (16, high, SHIFTED_HIGH, HIGH)] {
+                let at = unsafe { row.add(half) };
+                let mut sum = unsafe { _mm512_maskz_loadu_ps(mask, at) };
+                sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(k0, table(shifted), zero));
+                sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(k1, table(interleave), k2));
+                unsafe { _mm512_mask_storeu_ps(at, mask, sum) };
             }
-        }
+        });
     }
 }
 
@@ -191,30 +200,25 @@ mod avx2 {
     pub(super) unsafe fn im2col(h: usize, w: usize, oh: usize, channels: usize, x: *const f32, col: *mut f32) {
         let (ow, plane) = (w / 2, h * w);
         let p = oh * ow;
-        for c in 0..channels {
-            let src = unsafe { x.add(c * plane) };
-            for ki in 0..3 {
-                let rows = unsafe { col.add((c * 9 + ki * 3) * p) };
-                for y in 0..oh {
-                    let iy = (2 * y + ki).wrapping_sub(1);
-                    for start in (0..ow).step_by(8) {
-                        let kernel_columns = if iy < h {
-                            let row = unsafe { src.add(iy * w) };
-                            let first = 2 * start as isize;
-                            let (even, odd) = unsafe { deinterleave(load(row, first, w), load(row, first + 8, w)) };
-                            // Kernel column 0 reads column 2x − 1: the odd columns from two earlier.
-                            let (_, before) = unsafe { deinterleave(load(row, first - 2, w), load(row, first + 6, w)) };
-                            [before, even, odd]
-                        } else {
-                            [_mm256_setzero_ps(); 3]
-                        };
-                        for (kj, v) in kernel_columns.into_iter().enumerate() {
-                            unsafe { store(rows.add(kj * p + y * ow), start, ow, v) };
-                        }
+        super::each_row(h, oh, channels, |c, ki, y, iy| {
+            let out = unsafe { col.add((c * 9 + ki * 3) * p + y * ow) };
+            for start in (0..ow).step_by(8) {
+                let kernel_columns = match iy {
+                    Some(iy) => {
+                        let row = unsafe { x.add(c * plane + iy * w) };
+                        let first = 2 * start as isize;
+                        let (even, odd) = unsafe { deinterleave(load(row, first, w), load(row, first + 8, w)) };
+                        // Kernel column 0 reads column 2x − 1: the odd columns from two earlier.
+                        let (_, before) = unsafe { deinterleave(load(row, first - 2, w), load(row, first + 6, w)) };
+                        [before, even, odd]
                     }
+                    None => [_mm256_setzero_ps(); 3],
+                };
+                for (kj, v) in kernel_columns.into_iter().enumerate() {
+                    unsafe { store(out.add(kj * p), start, ow, v) };
                 }
             }
-        }
+        });
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -222,32 +226,26 @@ mod avx2 {
         let (ow, plane) = (w / 2, h * w);
         let p = oh * ow;
         let zero = _mm256_setzero_ps();
-        for c in 0..channels {
-            let dst = unsafe { dx.add(c * plane) };
-            for ki in 0..3 {
-                let rows = unsafe { col.add((c * 9 + ki * 3) * p) };
-                for y in 0..oh {
-                    let Some(iy) = (2 * y + ki).checked_sub(1).filter(|&iy| iy < h) else { continue };
-                    let at = unsafe { rows.add(y * ow) };
-                    let row = unsafe { dst.add(iy * w) };
-                    for start in (0..ow).step_by(8) {
-                        let s = start as isize;
-                        let (k0, k1, k2) = unsafe { (load(at, s + 1, ow), load(at.add(p), s, ow), load(at.add(2 * p), s, ow)) };
-                        // Odd column 2x + 1 gets kernel column 0 of output x + 1, then column 2 of
-                        // x; even ones column 1: the generic order.
-                        let (shifted_low, shifted_high) = interleave(zero, k0);
-                        let (low, high) = interleave(k1, k2);
-                        for (offset, shifted, v) in [(0, shifted_low, low), (8, shifted_high, high)] {
-                            let first = 2 * start + offset;
-                            if first >= w {
-                                break;
-                            }
-                            let sum = _mm256_add_ps(_mm256_add_ps(unsafe { load(row, first as isize, w) }, shifted), v);
-                            unsafe { store(row, first, w, sum) };
-                        }
+        super::each_row(h, oh, channels, |c, ki, y, iy| {
+            let Some(iy) = iy else { return };
+            let at = unsafe { col.add((c * 9 + ki * 3) * p + y * ow) };
+            let row = unsafe { dx.add(c * plane + iy * w) };
+            for start in (0..ow).step_by(8) {
+                let s = start as isize;
+                let (k0, k1, k2) = unsafe { (load(at, s + 1, ow), load(at.add(p), s, ow), load(at.add(2 * p), s, ow)) };
+                // Odd column 2x + 1 gets kernel column 0 of output x + 1, then column 2 of x; even
+                // ones column 1: the generic order.
+                let (shifted_low, shifted_high) = interleave(zero, k0);
+                let (low, high) = interleave(k1, k2);
+                for (offset, shifted, v) in [(0, shifted_low, low), (8, shifted_high, high)] {
+                    let first = 2 * start + offset;
+                    if first >= w {
+                        break;
                     }
+                    let sum = _mm256_add_ps(_mm256_add_ps(unsafe { load(row, first as isize, w) }, shifted), v);
+                    unsafe { store(row, first, w, sum) };
                 }
             }
-        }
+        });
     }
 }
