@@ -18,7 +18,7 @@ pub struct Config {
     /// Seeds weights, data order and augmentation: the same seed gives the same run on CPU (one training per
     /// process: concurrent ones share Flex's thread pool, and its work splitting changes float sum order).
     pub seed: u64,
-    /// `cpu`, `vulkan:N` (feature `vulkan`) or `cuda:N` (feature `tch`).
+    /// `cpu`, `vulkan:N` (feature `vulkan`; `trgl devices` lists the other spellings) or `cuda:N` (feature `tch`).
     pub device: String,
     pub data: DataConfig,
     pub model: ModelConfig,
@@ -148,6 +148,9 @@ pub struct OutputConfig {
     /// Write a checkpoint (see `train::checkpoint`) every N units — an epoch of a module, or of all modules
     /// in e2e/parallel modes — and at the end of every module in sequential modes; 0 = never.
     pub checkpoint_every: usize,
+    /// Read the training statistics back from the device every N steps (progress line, early stop on a
+    /// non-finite loss); 0 = once per epoch. Steps between two reads never wait for the device.
+    pub log_every: usize,
 }
 
 impl Default for Config {
@@ -219,7 +222,7 @@ impl Default for LrScheduleConfig {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig { dir: PathBuf::from("runs/latest"), timings: true, progress: true, checkpoint_every: 1 }
+        OutputConfig { dir: PathBuf::from("runs/latest"), timings: true, progress: true, checkpoint_every: 1, log_every: 20 }
     }
 }
 

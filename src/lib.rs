@@ -11,6 +11,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod model;
+pub mod readback;
 pub mod report;
 pub mod threads;
 pub mod train;

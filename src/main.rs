@@ -106,6 +106,8 @@ enum Command {
         #[command(subcommand)]
         command: cli::bench::BenchCommand,
     },
+    /// The GPU adapters this build can open, each with the `device` spelling that opens it.
+    Devices,
     /// The demo: sequential VanGL then TRGL on the embedded Fashion-MNIST subset, side by side.
     Demo {
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -115,8 +117,25 @@ enum Command {
 
 fn main() -> Result<()> {
     trgl::bench::alloc::keep_freed_memory();
+    // Before any GPU work: `bench step` reports compilations in its timed steps (there should be none).
+    #[cfg(any(feature = "vulkan", feature = "wgpu"))]
+    trgl::bench::kernels::compilations::count_compilations();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Demo { set: Vec::new() }) {
+        Command::Devices => {
+            println!("cpu = Flex, the CPU backend{}", if cfg!(feature = "flex") { "" } else { " (not in this build: feature `flex`)" });
+            let gpu = cfg!(any(feature = "vulkan", feature = "wgpu"));
+            if !gpu {
+                println!("(no GPU backend in this build: build with --features vulkan)");
+            }
+            let adapters = trgl::device::adapters();
+            if gpu && adapters.is_empty() {
+                println!("(no GPU adapter found: is a Vulkan driver installed? VK_DRIVER_FILES names its ICD file)");
+            }
+            for a in adapters {
+                println!("{a}");
+            }
+        }
         Command::Train { config, resume, set } => {
             let (config, dir) = match (&config, &resume) {
                 (_, Some(run)) => {

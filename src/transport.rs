@@ -14,6 +14,7 @@
 //! - `varying`: τ_k = τ/2 for the first half of the modules (k < ⌊K/2⌋, counted from 0), τ for the rest;
 //! - `uzawa`: w_k = 1/λ_k with λ_k = λ₀·k^p initially (k counted from 1) and λ_k += ρ·CE_k every s steps
 //!   of module k (CE_k averaged over those s steps), so the penalty fades as the task loss is paid.
+//!   While modules train, λ_k lives on the device ([`DeviceWeights`]): the step reads nothing back.
 //!
 //! τ = ∞ is plain greedy training (VanGL): w_k = 0 and the kinetic term is not even computed.
 
@@ -142,6 +143,99 @@ impl TransportWeights {
     }
 }
 
+/// w_k as the loss takes it: off (τ = ∞, the kinetic term stays off the graph), a constant, or Uzawa's
+/// 1/λ_k held on the device (a tensor of one value), so that the step never reads λ_k back.
+#[derive(Clone, Debug)]
+pub enum EnergyWeight {
+    Off,
+    Constant(f64),
+    OnDevice(Tensor<1>),
+}
+
+impl From<f64> for EnergyWeight {
+    fn from(w: f64) -> Self {
+        if w == 0.0 { EnergyWeight::Off } else { EnergyWeight::Constant(w) }
+    }
+}
+
+/// The weights of the modules of `range` while they train. Uzawa's λ_k and its running CE stay on the
+/// device, updated by tensor operations only; `store` writes them back into the host state
+/// ([`TransportWeights`], what checkpoints and metrics read) after a read at a logging point.
+pub struct DeviceWeights {
+    spec: TransportSpec,
+    first: usize,
+    slots: Vec<Slot>,
+}
+
+enum Slot {
+    Fixed(f64),
+    Uzawa { lambda: Tensor<1>, ce_sum: Tensor<1>, ce_steps: usize },
+}
+
+impl TransportWeights {
+    /// Modules `range`'s weights on `device` (a device without autodiff), for one stretch of training.
+    pub fn to_device(&self, range: std::ops::Range<usize>, device: &Device) -> DeviceWeights {
+        let one = |v: f64| Tensor::<1>::from_data(TensorData::new(vec![v as f32], [1]), device);
+        let slots = range
+            .clone()
+            .map(|k| match self.spec.schedule {
+                TauSchedule::Uzawa => Slot::Uzawa { lambda: one(self.lambda[k]), ce_sum: one(self.ce_sum[k]), ce_steps: self.ce_steps[k] },
+                _ => Slot::Fixed(self.weight(k)),
+            })
+            .collect();
+        DeviceWeights { spec: self.spec, first: range.start, slots }
+    }
+}
+
+impl DeviceWeights {
+    pub fn weight(&self, k: usize) -> EnergyWeight {
+        match &self.slots[k - self.first] {
+            Slot::Fixed(w) => EnergyWeight::from(*w),
+            Slot::Uzawa { lambda, .. } => EnergyWeight::OnDevice(lambda.clone().recip()),
+        }
+    }
+
+    /// Module k's CE of one step (a detached one-value tensor); every s steps λ_k += ρ·mean(CE), on the device.
+    pub fn observe(&mut self, k: usize, ce: Tensor<1>) {
+        let (rho, every) = (self.spec.uzawa_rho, self.spec.uzawa_every);
+        if let Slot::Uzawa { lambda, ce_sum, ce_steps } = &mut self.slots[k - self.first] {
+            *ce_sum = ce_sum.clone() + ce;
+            *ce_steps += 1;
+            if *ce_steps == every {
+                *lambda = lambda.clone() + ce_sum.clone() * (rho / every as f64);
+                *ce_sum = ce_sum.zeros_like();
+                *ce_steps = 0;
+            }
+        }
+    }
+
+    /// The device state to read back (λ_k and running CE of each Uzawa module), `None` for the other schedules.
+    pub fn state(&self) -> Option<Tensor<1>> {
+        let parts: Vec<Tensor<1>> = self
+            .slots
+            .iter()
+            .flat_map(|s| match s {
+                Slot::Uzawa { lambda, ce_sum, .. } => vec![lambda.clone(), ce_sum.clone()],
+                Slot::Fixed(_) => Vec::new(),
+            })
+            .collect();
+        (!parts.is_empty()).then(|| Tensor::cat(parts, 0))
+    }
+
+    /// Writes the values read from [`state`](Self::state) back into `host`.
+    pub fn store(&self, values: &[f32], host: &mut TransportWeights) {
+        let mut v = values.iter();
+        for (j, slot) in self.slots.iter().enumerate() {
+            if let Slot::Uzawa { ce_steps, .. } = slot {
+                let k = self.first + j;
+                host.lambda[k] = *v.next().expect("λ read back") as f64;
+                host.ce_sum[k] = *v.next().expect("CE read back") as f64;
+                host.ce_steps[k] = *ce_steps;
+            }
+        }
+    }
+}
+
 /// The terms of a local loss, as tensors (still on the graph).
 pub struct LocalLoss {
     pub total: Tensor<1>,
@@ -149,14 +243,22 @@ pub struct LocalLoss {
     pub kinetic: Tensor<1>,
 }
 
-/// L_k = CE_ls + w_k · kinetic energy. With w_k = 0 the kinetic term stays off the graph, so VanGL's
+/// L_k = CE_ls + w_k · kinetic energy. With w_k off the kinetic term stays off the graph, so VanGL's
 /// gradients are exactly those of a plain greedy implementation.
-pub fn local_loss(logits: Tensor<2>, targets: Tensor<1, Int>, residuals: &[Tensor<4>], weight: f64, smoothing: f64) -> LocalLoss {
+pub fn local_loss(logits: Tensor<2>, targets: Tensor<1, Int>, residuals: &[Tensor<4>], weight: impl Into<EnergyWeight>, smoothing: f64) -> LocalLoss {
     let ce = cross_entropy_smoothed(logits, targets, smoothing);
+    let total = |kinetic: &Tensor<1>, ce: &Tensor<1>| match weight.into() {
+        EnergyWeight::Off => None,
+        EnergyWeight::Constant(w) => Some(ce.clone() + kinetic.clone() * w),
+        // A tensor without autodiff: a constant of the graph.
+        EnergyWeight::OnDevice(w) => Some(ce.clone() + kinetic.clone() * w),
+    };
     match kinetic_energy(residuals) {
-        Some(kinetic) if weight != 0.0 => LocalLoss { total: ce.clone() + kinetic.clone() * weight, ce, kinetic },
-        // Still reported, but off the graph: the gradient is that of CE alone.
-        Some(kinetic) => LocalLoss { total: ce.clone(), ce, kinetic: kinetic.detach() },
+        Some(kinetic) => match total(&kinetic, &ce) {
+            Some(total) => LocalLoss { total, ce, kinetic },
+            // Still reported, but off the graph: the gradient is that of CE alone.
+            None => LocalLoss { total: ce.clone(), ce, kinetic: kinetic.detach() },
+        },
         None => LocalLoss { total: ce.clone(), kinetic: ce.zeros_like(), ce },
     }
 }

@@ -50,6 +50,23 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// GPU only: each kernel's own time per step (cubecl's launch observer) against the step's wall time.
+    Kernels {
+        #[command(flatten)]
+        workload: Workload,
+        /// e2e | parallel | sequential (module 1 … K)
+        #[arg(long, default_value = "parallel")]
+        mode: String,
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        /// Kernels listed one by one; the rest share a row.
+        #[arg(long, default_value_t = 12)]
+        top: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Peak host memory of e2e, sequential, multi-lap and parallel steps at the same batch, and the ratio to e2e.
     Memory {
         #[command(flatten)]
@@ -131,11 +148,25 @@ pub fn run(command: BenchCommand) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!("{} K={} batch {} on {} ({} timed steps after {} warm-up; median)", workload.model, k, workload.batch, session.config.device, steps, warmup);
-                println!("{:<22} {:>12} {:>10}", "step", "ms/step", "img/s");
+                println!("{:<22} {:>12} {:>10} {:>12} {:>9}", "step", "ms/step", "img/s", "first step s", "compiled");
                 for t in &timings {
-                    println!("{:<22} {:>12.1} {:>10.1}", t.kind, 1000.0 * t.median_seconds, t.images_per_second);
+                    let first = t.first_step_seconds.map_or("-".into(), |s| format!("{s:.2}"));
+                    // kernels compiled during the timed steps, where counted (GPU builds)
+                    let compiled = t.compiled_in_timed_steps.map_or("-".into(), |n| n.to_string());
+                    println!("{:<22} {:>12.1} {:>10.1} {first:>12} {compiled:>9}", t.kind, 1000.0 * t.median_seconds, t.images_per_second);
                 }
             }
+        }
+        BenchCommand::Kernels { workload, mode, steps, warmup, top, json } => {
+            let mut session = session_for(&workload, 1)?;
+            let k = session.modules();
+            let kinds: Vec<StepKind> = match mode.as_str() {
+                "e2e" => vec![StepKind::E2e],
+                "parallel" => vec![StepKind::Parallel],
+                "sequential" => (0..k).map(StepKind::Sequential).collect(),
+                other => anyhow::bail!("--mode {other}: expected e2e, parallel or sequential"),
+            };
+            kernels(&mut session, &workload, kinds, warmup, steps, top, json)?;
         }
         BenchCommand::Memory { workload, steps, json } => {
             if !trgl::bench::alloc::counting() {
@@ -177,4 +208,26 @@ pub fn run(command: BenchCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(any(feature = "vulkan", feature = "wgpu"))]
+fn kernels(session: &mut Session, w: &Workload, kinds: Vec<StepKind>, warmup: usize, steps: usize, top: usize, json: bool) -> Result<()> {
+    if session.config.device == "cpu" {
+        anyhow::bail!("`bench kernels` profiles GPU kernels: give it a GPU device, e.g. --set 'device=\"vulkan:0\"'");
+    }
+    let profiles = kinds.into_iter().map(|kind| trgl::bench::kernels::profile_kernels(session, kind, warmup, steps, top)).collect::<trgl::Result<Vec<_>>>()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&profiles)?);
+    } else {
+        println!("{} K={} batch {} on {} ({} profiled steps after {} warm-up)", w.model, session.modules(), w.batch, session.config.device, steps, warmup);
+        for p in &profiles {
+            println!("{}", p.table());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(any(feature = "vulkan", feature = "wgpu")))]
+fn kernels(_: &mut Session, _: &Workload, _: Vec<StepKind>, _: usize, _: usize, _: usize, _: bool) -> Result<()> {
+    anyhow::bail!("`bench kernels` profiles GPU kernels: build trgl with --features vulkan")
 }

@@ -5,6 +5,7 @@ use burn::prelude::*;
 
 use crate::data::Loader;
 use crate::model::LocalModule;
+use crate::readback;
 
 /// Accuracy of head k for each k with `want[k]`; `modules` are inference copies (`Module::valid`).
 pub fn evaluate(modules: &[LocalModule], want: &[bool], loader: &Loader, device: &Device) -> Vec<Option<f64>> {
@@ -12,7 +13,8 @@ pub fn evaluate(modules: &[LocalModule], want: &[bool], loader: &Loader, device:
         Some(l) => l,
         None => return vec![None; want.len()],
     };
-    let mut correct = vec![0usize; want.len()];
+    // Hits are counted on the device and read once, after the last batch.
+    let mut correct: Vec<Option<Tensor<1, Int>>> = vec![None; want.len()];
     let mut total = 0usize;
     for batch in loader.epoch(0) {
         let mut x = Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), device);
@@ -22,9 +24,21 @@ pub fn evaluate(modules: &[LocalModule], want: &[bool], loader: &Loader, device:
             x = module.features(x);
             if want[k] {
                 let hits = module.head.forward(x.clone()).argmax(1).flatten::<1>(0, 1).equal(y.clone()).int().sum();
-                correct[k] += hits.into_scalar::<i64>() as usize;
+                correct[k] = Some(match correct[k].take() {
+                    Some(c) => c + hits,
+                    None => hits,
+                });
             }
         }
     }
-    want.iter().zip(correct).map(|(&w, c)| w.then(|| c as f64 / total.max(1) as f64)).collect()
+    let counted: Vec<Tensor<1, Int>> = correct.iter().flatten().cloned().collect();
+    let mut read = if counted.is_empty() { Vec::new() } else { readback::read_i64(Tensor::cat(counted, 0)) }.into_iter();
+    correct
+        .iter()
+        .zip(want)
+        .map(|(c, &w)| {
+            let hits = c.as_ref().map_or(0, |_| read.next().expect("one count per head") as usize);
+            w.then(|| hits as f64 / total.max(1) as f64)
+        })
+        .collect()
 }

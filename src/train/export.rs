@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::ImageSet;
 use crate::error::{Error, Result};
 use crate::model::Network;
+use crate::readback;
 
 pub const PREPROCESS_FILE: &str = "preprocess.json";
 
@@ -105,7 +106,7 @@ pub fn predict(run_dir: &Path, images: &[std::path::PathBuf], exit: Option<usize
         x = m.features(x);
     }
     let probs = burn::tensor::activation::softmax(network.modules[exit - 1].head.forward(x), 1);
-    let values: Vec<f32> = probs.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32");
+    let values: Vec<f32> = readback::read_f32(probs);
     let classes = pre.classes.len();
     Ok(images
         .iter()

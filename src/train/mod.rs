@@ -10,6 +10,7 @@ pub mod optim;
 pub mod parallel;
 pub mod pipelined;
 pub mod prefix_cache;
+pub mod running;
 pub mod sequential;
 pub mod session;
 pub mod step;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use optim::{LrSchedule, LrScheduleKind, OptimKind, build_optimizer};
 pub use session::Session;
 pub use step::{EpochStats, StepStats, local_step};
+pub use running::RunningStats;
 
 use crate::config::Config;
 use crate::data::Splits;

@@ -22,10 +22,11 @@ use burn::prelude::*;
 use super::optim::LrSchedule;
 use super::parallel::run_epochs;
 use super::session::Session;
-use super::step::{EpochStats, StepStats, chain_steps};
+use super::running::{Reading, RunningStats, logs_at, read};
+use super::step::{EpochStats, chain_steps};
 use crate::bench::alloc::PhaseMeter;
 use crate::device::parse_devices;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::LocalModule;
 use crate::transport::TransportWeights;
 
@@ -42,8 +43,17 @@ pub fn worker_groups(modules: usize, workers: usize) -> Vec<Range<usize>> {
 /// A batch on its way down the pipeline: features (detached, off the graph), labels, batch index.
 type Item = Option<(Tensor<4>, Tensor<1, Int>, usize)>;
 
-/// What a worker reports for each module and batch: (batch, module, stats, lr).
-type Report = (usize, usize, StepStats, f64);
+/// What the last worker reports as it goes: the batch it finished and, at a logging point, the last
+/// module's running statistics.
+type Report = (usize, Option<EpochStats>);
+
+/// What a worker hands back at the end of the pass.
+struct Outcome {
+    modules: Vec<LocalModule>,
+    weights: TransportWeights,
+    reading: Reading,
+    lrs: Vec<f64>,
+}
 
 struct Worker<'a> {
     modules: Vec<LocalModule>,
@@ -55,30 +65,47 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
+    /// Trains its modules on every batch that arrives. Like the serial loop, it reads its statistics
+    /// back only at logging points, where a non-finite loss stops the whole pipeline.
+    #[allow(clippy::too_many_arguments)]
     fn work(
         mut self,
         schedules: &[LrSchedule],
         smoothing: f64,
+        (n_steps, log_every): (usize, usize),
         input: Receiver<Item>,
         next: Option<SyncSender<Item>>,
-        reports: Sender<Report>,
+        reports: Option<Sender<Report>>,
         stop: &AtomicBool,
-    ) -> (Vec<LocalModule>, TransportWeights) {
+    ) -> Outcome {
         let autodiff = self.device.clone().autodiff();
+        let mut running = vec![RunningStats::default(); self.range.len()];
+        let mut device_weights = self.weights.to_device(self.range.clone(), &self.device);
+        let mut last_lrs = vec![0.0; self.range.len()];
         while let Ok(Some((x, y, i))) = input.recv() {
             let x = x.to_device(&self.device).autodiff();
             let y = y.to_device(&autodiff);
             let lrs: Vec<f64> = self.range.clone().zip(self.steps.iter()).map(|(k, &n)| schedules[k].lr(n)).collect();
-            let weights: Vec<f64> = self.range.clone().map(|k| self.weights.weight(k)).collect();
-            let (modules, features, stats) = chain_steps(std::mem::take(&mut self.modules), self.optims, x, &y, &weights, smoothing, &lrs);
+            let energy: Vec<_> = self.range.clone().map(|k| device_weights.weight(k)).collect();
+            let (modules, features, stats) = chain_steps(std::mem::take(&mut self.modules), self.optims, x, &y, &energy, smoothing, &lrs);
             self.modules = modules;
             for (j, (k, s)) in self.range.clone().zip(stats).enumerate() {
                 self.steps[j] += 1;
-                self.weights.observe(k, s.ce as f64);
-                if !s.loss.is_finite() {
+                device_weights.observe(k, s.ce());
+                running[j].add(s, i + 1);
+            }
+            last_lrs = lrs;
+            let mut logged = None;
+            if logs_at(i + 1, log_every, n_steps) {
+                let reading = read(&running, device_weights.state());
+                device_weights.store(&reading.extra, &mut self.weights);
+                if reading.non_finite.is_some() {
                     stop.store(true, Ordering::Relaxed);
                 }
-                let _ = reports.send((i, k, s, lrs[j]));
+                logged = reading.stats.last().copied();
+            }
+            if let Some(r) = &reports {
+                let _ = r.send((i, logged));
             }
             if let Some(next) = &next {
                 if next.send(Some((features.without_autodiff(), y.without_autodiff(), i))).is_err() {
@@ -89,7 +116,9 @@ impl Worker<'_> {
         if let Some(next) = &next {
             let _ = next.send(None);
         }
-        (self.modules, self.weights)
+        let reading = read(&running, device_weights.state());
+        device_weights.store(&reading.extra, &mut self.weights);
+        Outcome { modules: self.modules, weights: self.weights, reading, lrs: last_lrs }
     }
 }
 
@@ -118,11 +147,10 @@ pub fn pipelined_epoch(s: &mut Session, optims: &mut [ModuleOptimizer], schedule
         workers.push(Worker { modules: group, range: range.clone(), optims: o, steps: st, weights: s.weights.clone(), device });
     }
     let stop = AtomicBool::new(false);
-    let mut stats = vec![(EpochStats::default(), 0.0); k_total];
-    let mut failure = None;
+    let log = (n_steps, s.config.output.log_every);
     let batches = s.next_train_epoch();
     let first_device = device_of(0);
-    let results = std::thread::scope(|scope| {
+    let outcomes = std::thread::scope(|scope| {
         let (report_tx, report_rx) = channel::<Report>();
         let mut senders = Vec::new();
         let mut receivers = Vec::new();
@@ -134,28 +162,23 @@ pub fn pipelined_epoch(s: &mut Session, optims: &mut [ModuleOptimizer], schedule
         let feed = senders.remove(0);
         let mut nexts: Vec<Option<SyncSender<Item>>> = senders.into_iter().map(Some).collect();
         nexts.push(None);
+        let last = workers.len() - 1;
+        let mut report_tx = Some(report_tx);
         let handles: Vec<_> = workers
             .into_iter()
             .zip(receivers)
             .zip(nexts)
-            .map(|((worker, rx), next)| {
-                let (reports, stop) = (report_tx.clone(), &stop);
-                scope.spawn(move || worker.work(schedules, smoothing, rx, next, reports, stop))
+            .enumerate()
+            .map(|(w, ((worker, rx), next))| {
+                let (reports, stop) = (if w == last { report_tx.take() } else { None }, &stop);
+                scope.spawn(move || worker.work(schedules, smoothing, log, rx, next, reports, stop))
             })
             .collect();
-        drop(report_tx);
-        let mut absorb = |r: Report| {
-            let (i, k, st, lr) = r;
-            if !st.loss.is_finite() && failure.is_none() {
-                failure = Some(Error::NonFinite { module: k + 1, epoch: 0, step: i + 1, value: st.loss });
-            }
-            stats[k].0.add(&st);
-            stats[k].1 = lr;
-            if k + 1 == k_total {
-                let (s, _) = &stats[k];
+        let show = |(_, logged): Report| {
+            if let Some(s) = logged {
                 bar.set_message(format!("loss {:.3} acc {:5.1}%", s.loss(), 100.0 * s.accuracy()));
-                bar.inc(1);
             }
+            bar.inc(1);
         };
         for (i, batch) in batches.take(n_steps).enumerate() {
             if stop.load(Ordering::Relaxed) {
@@ -167,26 +190,29 @@ pub fn pipelined_epoch(s: &mut Session, optims: &mut [ModuleOptimizer], schedule
                 break;
             }
             while let Ok(r) = report_rx.try_recv() {
-                absorb(r);
+                show(r);
             }
         }
         let _ = feed.send(None);
-        let results: Vec<_> = handles.into_iter().map(|h| h.join().expect("a pipeline worker panicked")).collect();
+        let outcomes: Vec<Outcome> = handles.into_iter().map(|h| h.join().expect("a pipeline worker panicked")).collect();
         for r in report_rx.iter() {
-            absorb(r);
+            show(r);
         }
-        results
+        outcomes
     });
     bar.finish_and_clear();
-    for (range, (group, weights)) in groups.iter().zip(results) {
+    let mut stats = Vec::with_capacity(k_total);
+    let mut failure = None;
+    for (range, outcome) in groups.iter().zip(outcomes) {
         for k in range.clone() {
-            s.weights.adopt(&weights, k);
+            s.weights.adopt(&outcome.weights, k);
         }
-        s.network.modules.extend(group.into_iter().map(|m| m.fork(&main_device)));
+        failure = failure.or_else(|| s.non_finite(&outcome.reading, range.start));
+        stats.extend(outcome.reading.stats.into_iter().zip(outcome.lrs));
+        s.network.modules.extend(outcome.modules.into_iter().map(|m| m.fork(&main_device)));
     }
     s.phase_memory = meter.finish();
     match failure {
-        Some(Error::NonFinite { module, step, value, .. }) => Err(Error::NonFinite { module, epoch: s.data_epochs(), step, value }),
         Some(e) => Err(e),
         None => Ok(stats),
     }

@@ -17,6 +17,7 @@ use burn::prelude::*;
 
 use crate::data::Loader;
 use crate::model::LocalModule;
+use crate::readback;
 
 pub struct PrefixCache {
     /// How many modules the cached features have gone through.
@@ -30,7 +31,7 @@ pub struct PrefixCache {
 fn features_on_host(module: &LocalModule, x: Tensor<4>) -> ([usize; 3], Vec<f32>) {
     let y = module.features(x);
     let [_, c, h, w] = y.dims();
-    ([c, h, w], y.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 features"))
+    ([c, h, w], readback::read_f32(y))
 }
 
 impl PrefixCache {

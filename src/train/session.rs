@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::eval::evaluate;
 use super::optim::{LrSchedule, build_optimizer};
 use super::prefix_cache::PrefixCache;
+use super::running::{Reading, RunningStats, logs_at, read};
 use super::step::{EpochStats, chain_steps};
 use crate::bench::alloc::{PhaseMemory, PhaseMeter};
 use crate::config::Config;
@@ -213,12 +214,17 @@ impl Session {
         let prefix: Vec<LocalModule> =
             if cached { Vec::new() } else { self.network.modules[..active.start].iter().map(|m| m.valid()).collect() };
         let mut training = self.network.take_modules(active.clone());
-        let mut stats = vec![(EpochStats::default(), 0.0); active.len()];
         let bar = self.progress(label);
         let smoothing = self.config.train.label_smoothing;
+        let (n_steps, log_every) = (self.steps_per_epoch(), self.config.output.log_every);
+        let mut running = vec![RunningStats::default(); active.len()];
+        let mut weights = self.weights.to_device(active.clone(), &self.infer_device);
+        let mut last_lrs = vec![0.0; active.len()];
         let batches = self.next_train_epoch();
         let mut failure = None;
-        for (i, batch) in batches.take(self.steps_per_epoch()).enumerate() {
+        // Nothing in this loop reads from the device but `running::read` at logging points: on an
+        // asynchronous device the host queues batch t+1's upload while the device still runs batch t.
+        for (i, batch) in batches.take(n_steps).enumerate() {
             let mut x = match &self.prefix_cache {
                 Some(cache) if cached => cache.gather(&batch.ids, &self.infer_device),
                 _ => Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &self.infer_device),
@@ -228,33 +234,43 @@ impl Session {
             }
             let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &self.device);
             let lrs: Vec<f64> = active.clone().map(|k| schedules[k].lr(steps[k])).collect();
-            let weights: Vec<f64> = active.clone().map(|k| self.weights.weight(k)).collect();
-            let (updated, _, step_stats) = chain_steps(training, &mut optims[active.clone()], x.autodiff(), &y, &weights, smoothing, &lrs);
+            let energy: Vec<_> = active.clone().map(|k| weights.weight(k)).collect();
+            let (updated, _, step_stats) = chain_steps(training, &mut optims[active.clone()], x.autodiff(), &y, &energy, smoothing, &lrs);
             training = updated;
-            for (j, (k, s)) in active.clone().zip(&step_stats).enumerate() {
+            for (j, (k, s)) in active.clone().zip(step_stats).enumerate() {
                 steps[k] += 1;
-                if !s.loss.is_finite() && failure.is_none() {
-                    failure = Some(Error::NonFinite { module: k + 1, epoch: self.data_epochs as usize, step: i + 1, value: s.loss });
-                }
-                self.weights.observe(k, s.ce as f64);
-                stats[j].0.add(s);
-                stats[j].1 = lrs[j];
+                weights.observe(k, s.ce());
+                running[j].add(s, i + 1);
             }
-            if failure.is_some() {
-                break;
-            }
-            let (s, _) = &stats[stats.len() - 1];
-            bar.set_message(format!("loss {:.3} acc {:5.1}%", s.loss(), 100.0 * s.accuracy()));
+            last_lrs = lrs;
             bar.inc(1);
+            if logs_at(i + 1, log_every, n_steps) {
+                let reading = read(&running, weights.state());
+                weights.store(&reading.extra, &mut self.weights);
+                if let Some(e) = self.non_finite(&reading, active.start) {
+                    failure = Some(e);
+                    break;
+                }
+                let last = reading.stats.last().expect("a module trains");
+                bar.set_message(format!("loss {:.3} acc {:5.1}%", last.loss(), 100.0 * last.accuracy()));
+            }
         }
+        let reading = read(&running, weights.state());
+        weights.store(&reading.extra, &mut self.weights);
+        failure = failure.or_else(|| self.non_finite(&reading, active.start));
         bar.finish_and_clear();
         self.network.restore_modules(active.start, training);
         drop(prefix);
         self.phase_memory = meter.finish();
         match failure {
             Some(e) => Err(e),
-            None => Ok(stats),
+            None => Ok(reading.stats.into_iter().zip(last_lrs).collect()),
         }
+    }
+
+    /// The error of a reading that found a non-finite loss; `first` is the module of the reading's index 0.
+    pub(crate) fn non_finite(&self, reading: &Reading, first: usize) -> Option<Error> {
+        reading.non_finite.map(|(j, step, value)| Error::NonFinite { module: first + j + 1, epoch: self.data_epochs as usize, step, value })
     }
 
     /// Brings the prefix cache to the output of the first `upto` modules (inference copies).
