@@ -151,6 +151,12 @@ mod gpu {
             let found = if found.is_empty() { "none".to_string() } else { found.join("; ") };
             Error::config("device", format!("`{spec}`: cannot open this adapter ({e}); adapters found: {found}"))
         })?;
+        if kind == AdapterKind::Cpu && cfg!(feature = "vulkan") {
+            eprintln!(
+                "warning: `{spec}` in a build with the feature `vulkan`: Mesa's lavapipe 22.3 crashes on its SPIR-V kernels \
+                 (cubecl's matmul, in vkCreateComputePipelines); a build with `--features wgpu` alone runs there"
+            );
+        }
         opened.insert(parsed, device.clone());
         Ok(device)
     }

@@ -1,8 +1,9 @@
 //! trgl's GPU code path without a GPU: the wgpu backend on a software Vulkan driver (Mesa's lavapipe,
-//! `vulkan:cpu`), in a build with the feature `wgpu` (WGSL kernels; the `vulkan` build's SPIR-V crashes
-//! lavapipe — `benches/device/lavapipe_spirv_crash.rs` reproduces it). Against Flex on the same weights,
-//! seed and data: per-step losses within 1e-3 relative for 20 steps, per-module test accuracies within a
-//! point; no kernel compiled after the warm-up steps; no host read between logging points.
+//! `vulkan:cpu`), in a build with the feature `wgpu` (WGSL kernels, compiled by wgpu's naga; the `vulkan`
+//! build's own SPIR-V segfaults lavapipe 22.3.6 in vkCreateComputePipelines on cubecl's matmul kernel).
+//! Against Flex on the same weights, seed and data: per-step losses within 1e-3 relative for 20 steps,
+//! per-module test accuracies within a point; no kernel compiled after the warm-up steps; no host read
+//! between logging points.
 //!
 //! `.ci/run` installs lavapipe and sets TRGL_REQUIRE_SOFTWARE_GPU=1; without it and without the driver,
 //! each test prints one SKIPPED line and passes.

@@ -2,7 +2,8 @@
 """The GPU table of BENCHMARKS.md in one command, on a machine with an NVIDIA GPU and PyTorch, for trgl
 builds made elsewhere. For each workload (model, K, batch), in the order given, until --budget seconds
 are spent:
-- trgl, one row per build (--trgl NAME=PATH, e.g. vulkan=... fusion=...), e2e and parallel steps: img/s
+- trgl, one row per build (--trgl NAME=PATH, e.g. vulkan=... fusion=...) and step (one process each), e2e
+  and parallel by default: img/s
   (median of --steps timed steps after --warmup), the first step's seconds (kernel compilation and
   autotuning), and peak device memory (nvidia-smi's memory.used sampled every 20 ms minus the idle level:
   the driver's view, burn's memory pool included);
@@ -80,18 +81,21 @@ def main():
         model, k, batch = w.split(":")
         rows, ours_any = [], None
         for name, path in builds:
-            mem = DeviceMemory()
-            ours, why = run_json(trgl_command(path, model, int(k), int(batch), a.device, common), timeout=a.timeout)
-            mib = mem.stop()
-            if why:
-                print(f"{w:<20} trgl {name}: {why.splitlines()[0]}", flush=True)
-                rows.append({"who": f"trgl {name}", "error": why[-2000:]})
-                continue
-            ours_any = ours
-            for t in ours["timings"]:
-                rows.append({"who": f"trgl {name}", "kind": t["kind"], "images_per_second": t["images_per_second"],
-                             "first_step_seconds": t.get("first_step_seconds"), "seconds": t["seconds"], "device_mib": mib,
-                             "compiled_in_timed_steps": t.get("compiled_in_timed_steps")})
+            # One process per step kind, so that each has its own peak device memory.
+            for mode in a.mode.split("+"):
+                steps = ["--steps", str(a.steps), "--warmup", str(a.warmup), "--mode", mode]
+                mem = DeviceMemory()
+                ours, why = run_json(trgl_command(path, model, int(k), int(batch), a.device, steps), timeout=a.timeout)
+                mib = mem.stop()
+                if why:
+                    print(f"{w:<20} trgl {name} {mode}: {why.splitlines()[0]}", flush=True)
+                    rows.append({"who": f"trgl {name}", "kind": mode, "error": why[-2000:]})
+                    continue
+                ours_any = ours
+                for t in ours["timings"]:
+                    rows.append({"who": f"trgl {name}", "kind": t["kind"], "images_per_second": t["images_per_second"],
+                                 "first_step_seconds": t.get("first_step_seconds"), "seconds": t["seconds"], "device_mib": mib,
+                                 "compiled_in_timed_steps": t.get("compiled_in_timed_steps")})
         if ours_any is not None:
             ref, why = run_json(reference_command(ours_any, model, int(batch), "cuda", common), timeout=a.timeout)
             if why:
