@@ -13,6 +13,7 @@ pub mod error;
 pub mod model;
 pub mod readback;
 pub mod report;
+pub mod sweep;
 pub mod threads;
 pub mod train;
 pub mod transport;

@@ -106,6 +106,10 @@ enum Command {
         #[command(subcommand)]
         command: cli::bench::BenchCommand,
     },
+    /// Run a sweep (seeds × settings) on this machine, resumably; `trgl sweep status DIR` shows its runs.
+    Sweep(cli::sweep::SweepArgs),
+    /// Summarise runs and sweeps: each setting's per-module accuracies over seeds with 95 % intervals.
+    Report(cli::report::ReportArgs),
     /// The GPU adapters this build can open, each with the `device` spelling that opens it.
     Devices,
     /// The demo: sequential VanGL then TRGL on the embedded Fashion-MNIST subset, side by side.
@@ -200,6 +204,8 @@ fn main() -> Result<()> {
         }
         Command::Data { command } => cli::data::run(command)?,
         Command::Bench { command } => cli::bench::run(command)?,
+        Command::Sweep(args) => cli::sweep::run(args)?,
+        Command::Report(args) => cli::report::run(args)?,
         Command::Demo { set } => demo(&set)?,
     }
     Ok(())

@@ -164,3 +164,26 @@ fn truncated_and_foreign_checkpoints_are_refused() {
     let e = resume(&common::tmp("no-checkpoint"));
     assert!(e.contains("no checkpoint"), "{e}");
 }
+
+/// VanGL's τ is ∞, which JSON cannot hold: the checkpoint state must still read back (it once failed with
+/// "invalid type: null, expected f64", so that no VanGL run could resume).
+#[test]
+fn a_checkpoint_state_with_infinite_tau_reads_back() {
+    use trgl::train::checkpoint::State;
+    use trgl::transport::{TransportSpec, TransportWeights};
+    let spec = TransportSpec { tau: f64::INFINITY, ..TransportSpec::default() };
+    let state = State {
+        fingerprint: serde_json::json!({}),
+        units_done: 1,
+        data_epochs: 1,
+        steps: vec![3, 3],
+        optimizers: 2,
+        weights: TransportWeights::new(spec, 2),
+        last_records: vec![None, None],
+        metrics_records: 2,
+    };
+    let text = serde_json::to_string(&state).unwrap();
+    let back: State = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.weights, state.weights);
+    assert_eq!(back.weights.tau(0), f64::INFINITY);
+}

@@ -48,9 +48,36 @@ pub struct State {
     pub data_epochs: u64,
     pub steps: Vec<usize>,
     pub optimizers: usize,
+    /// As TOML text inside the JSON: JSON has no ∞, and VanGL's τ is ∞ (serde_json would write `null`
+    /// and fail to read it back).
+    #[serde(with = "toml_text")]
     pub weights: TransportWeights,
     pub last_records: Vec<Option<Record>>,
     pub metrics_records: usize,
+}
+
+mod toml_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    use crate::transport::TransportWeights;
+
+    pub fn serialize<S: Serializer>(w: &TransportWeights, s: S) -> Result<S::Ok, S::Error> {
+        toml::to_string(w).map_err(serde::ser::Error::custom)?.serialize(s)
+    }
+
+    /// Also reads the plain JSON object of older checkpoints (which held finite τ only).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TransportWeights, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Text(String),
+            Object(TransportWeights),
+        }
+        match Stored::deserialize(d)? {
+            Stored::Text(t) => toml::from_str(&t).map_err(D::Error::custom),
+            Stored::Object(w) => Ok(w),
+        }
+    }
 }
 
 fn sync_write(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -1,0 +1,97 @@
+//! `trgl report` on fixed, committed runs (tests/fixtures/report: VanGL and TRGL, seeds 0–2, K = 2): group
+//! means, 95 % Student-t intervals and paired per-seed differences equal the values numpy and
+//! scipy.stats.t.ppf give for the same numbers (`python3 tests/fixtures/report/make.py` writes the runs and
+//! prints them).
+
+mod common;
+
+use std::path::PathBuf;
+
+use trgl::report::aggregate::{Group, build, load_runs};
+use trgl::report::stats::{MeanCi, t_quantile};
+
+fn fixtures() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report");
+    ["vangl-s0", "vangl-s1", "vangl-s2", "trgl-s0", "trgl-s1", "trgl-s2"].iter().map(|d| root.join(d)).collect()
+}
+
+fn close(got: &MeanCi, mean: f64, half: f64) {
+    assert!((got.mean - mean).abs() < 1e-9, "mean {} against {mean}", got.mean);
+    let h = got.half_width.expect("an interval");
+    assert!((h - half).abs() < 1e-9, "half-width {h} against {half}");
+}
+
+fn group<'a>(groups: &'a [Group], tau: &str) -> &'a Group {
+    groups.iter().find(|g| g.label == format!("method.tau={tau}")).unwrap_or_else(|| panic!("no group τ = {tau}: {:?}", groups.iter().map(|g| &g.label).collect::<Vec<_>>()))
+}
+
+#[test]
+fn t_quantiles_match_scipy() {
+    // scipy.stats.t.ppf(0.975, df)
+    for (df, q) in [(1.0, 12.706204736174694), (2.0, 4.302652729749462), (3.0, 3.1824463052837078), (4.0, 2.7764451051977934), (9.0, 2.262157162798205)] {
+        assert!((t_quantile(0.975, df) - q).abs() < 1e-9, "df {df}: {} against {q}", t_quantile(0.975, df));
+    }
+}
+
+#[test]
+fn means_intervals_and_paired_differences_equal_hand_computed_values() {
+    let (runs, skipped) = load_runs(&fixtures()).unwrap();
+    assert_eq!(runs.len(), 6);
+    assert!(skipped.is_empty());
+    let report = build(&runs, skipped, None);
+    assert_eq!(report.groups.len(), 2, "grouped by every field but the seed and output.*");
+    let (vangl, trgl) = (group(&report.groups, "inf"), group(&report.groups, "0.5"));
+    assert_eq!(vangl.seeds, [0, 1, 2]);
+    close(vangl.modules[1].final_acc.as_ref().unwrap(), 0.7466666666666667, 0.05171145012542267);
+    close(trgl.modules[0].final_acc.as_ref().unwrap(), 0.7166666666666667, 0.037945830335967635);
+    close(vangl.modules[1].gap.as_ref().unwrap(), 0.1666666666666667, 0.02868435153166311);
+    // The stagnation curve: module 2's test accuracy at epoch 1 over the three seeds.
+    let p = &trgl.curves[1][0];
+    assert_eq!(p.epoch, 1);
+    close(&p.test_acc, 0.69, 0.024841377117503186);
+
+    // τ varies and VanGL is there: TRGL − VanGL by default, paired by seed.
+    assert_eq!(report.comparisons.len(), 1);
+    let c = &report.comparisons[0];
+    assert_eq!((c.group.as_str(), c.baseline.as_str()), ("method.tau=0.5", "method.tau=inf"));
+    assert_eq!(c.seeds, [0, 1, 2]);
+    close(c.modules[1].final_acc.as_ref().unwrap(), 0.030000000000000027, 0.02484137711750332);
+    close(c.modules[0].final_acc.as_ref().unwrap(), 0.01666666666666668, 0.014342175765831553);
+    assert_eq!(c.modules[1].verdict, "above 0");
+}
+
+#[test]
+fn one_seed_has_no_interval() {
+    let (runs, skipped) = load_runs(&fixtures()[..1]).unwrap();
+    let report = build(&runs, skipped, None);
+    let m = report.groups[0].modules[1].final_acc.as_ref().unwrap();
+    assert_eq!((m.n, m.half_width), (1, None));
+    assert!(trgl::report::write::markdown(&report).contains("(n = 1)"));
+    assert!(report.comparisons.is_empty());
+}
+
+#[test]
+fn an_explicit_comparison_pairs_only_common_seeds() {
+    let f = fixtures();
+    let (runs, skipped) = load_runs(&[f[0].clone(), f[1].clone(), f[3].clone()]).unwrap();
+    let report = build(&runs, skipped, Some(("method.tau", "inf")));
+    let c = &report.comparisons[0];
+    assert_eq!(c.seeds, [0]);
+    assert_eq!(c.modules[1].verdict, "n = 1");
+}
+
+#[test]
+fn the_cli_writes_markdown_csv_and_json() {
+    let out = common::tmp("report-cli");
+    let mut args = vec!["report".to_string(), "--out".into(), out.display().to_string()];
+    args.extend(fixtures().iter().map(|p| p.display().to_string()));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_trgl")).args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Paired difference: (method.tau=0.5) − (method.tau=inf)"), "{md}");
+    assert!(md.contains("| 2 | 74.67 ± 5.17 |"), "{md}");
+    let csv = std::fs::read_to_string(out.join("report.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * 2);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["groups"].as_array().unwrap().len(), 2);
+}
