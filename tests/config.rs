@@ -12,9 +12,25 @@ fn defaults_and_the_shipped_configs_are_valid() {
     Config::from_toml_str("", "empty", &[]).unwrap();
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/configs")).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue;
+        }
         // data.dir may point at ../shared/data, absent on a fresh machine: parsing and validation need no files
         Config::from_file(&path, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
+}
+
+/// Every shipped sweep file expands into valid configs (the base files it names included).
+#[test]
+fn the_shipped_sweep_files_are_valid() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/sweeps")).unwrap() {
+        let path = entry.unwrap().path();
+        let sweep = trgl::sweep::Sweep::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!sweep.runs.is_empty(), "{}", path.display());
+        n += 1;
+    }
+    assert!(n > 0);
 }
 
 #[test]
