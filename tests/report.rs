@@ -46,9 +46,9 @@ fn means_intervals_and_paired_differences_equal_hand_computed_values() {
     close(trgl.modules[0].final_acc.as_ref().unwrap(), 0.7166666666666667, 0.037945830335967635);
     close(vangl.modules[1].gap.as_ref().unwrap(), 0.1666666666666667, 0.02868435153166311);
     // The stagnation curve: module 2's test accuracy at epoch 1 over the three seeds.
-    let p = &trgl.curves[1][0];
+    let p = &trgl.test_acc_curves[1][0];
     assert_eq!(p.epoch, 1);
-    close(&p.test_acc, 0.69, 0.024841377117503186);
+    close(&p.value, 0.69, 0.024841377117503186);
 
     // τ varies and VanGL is there: TRGL − VanGL by default, paired by seed.
     assert_eq!(report.comparisons.len(), 1);
@@ -94,4 +94,26 @@ fn the_cli_writes_markdown_csv_and_json() {
     assert_eq!(csv.lines().count(), 1 + 2 * 2);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["groups"].as_array().unwrap().len(), 2);
+    // The figures: SVG with the series in them, PNG of the stated size with more than the background.
+    for name in ["test_accuracy", "tau", "kinetic_energy"] {
+        let svg = std::fs::read_to_string(out.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.matches("<polyline").count() >= 2, "{name}.svg holds no lines");
+        let png = image::open(out.join(format!("{name}.png"))).unwrap().to_rgb8();
+        let ink = png.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+        assert!(png.width() >= 600 && ink > (png.width() * png.height() / 50) as usize, "{name}.png is nearly blank ({ink} pixels drawn)");
+    }
+    let svg = std::fs::read_to_string(out.join("tau.svg")).unwrap();
+    assert!(svg.contains("\n∞\n") && svg.contains("\n0.5\n"), "the τ axis names 0.5 and ∞");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 3, "the three figures inline");
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "nothing fetched");
+}
+
+#[test]
+fn a_folder_of_runs_is_read_and_anything_else_refused() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report");
+    let (runs, _) = load_runs(&[root.clone()]).unwrap();
+    assert_eq!(runs.len(), 6);
+    let err = load_runs(&[root.join("make.py")]).unwrap_err().to_string();
+    assert!(err.contains("make.py") && err.contains("not a run directory"), "{err}");
 }

@@ -67,8 +67,22 @@ pub fn load_runs(paths: &[PathBuf]) -> Result<(Vec<LoadedRun>, Vec<String>)> {
             } else {
                 skipped.push(format!("{} (not finished)", p.display()));
             }
+        } else if p.is_dir() {
+            // A folder of runs or sweeps, one level down.
+            let mut inner: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| Error::io(p, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|d| d.join(MANIFEST).is_file() || d.join("config.toml").is_file())
+                .collect();
+            if inner.is_empty() {
+                return Err(Error::data(p, "holds no run (config.toml) or sweep (manifest.json), nor do its subfolders"));
+            }
+            inner.sort();
+            let (r, s) = load_runs(&inner)?;
+            runs.extend(r);
+            skipped.extend(s);
         } else {
-            return Err(Error::data(p, "neither a run directory (config.toml) nor a sweep directory (manifest.json)"));
+            return Err(Error::data(p, "not a run directory (config.toml), a sweep directory (manifest.json) or a folder of them"));
         }
     }
     Ok((runs, skipped))
@@ -94,11 +108,12 @@ pub struct ModuleStats {
     pub kinetic_energy: Option<MeanCi>,
 }
 
+/// One epoch of a per-module curve, over the group's seeds.
 #[derive(Clone, Debug, Serialize)]
 pub struct CurvePoint {
     /// Epoch of the whole run: sequential and multi-lap count every module's epochs one after the other.
     pub epoch: usize,
-    pub test_acc: MeanCi,
+    pub value: MeanCi,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -112,8 +127,10 @@ pub struct Group {
     pub seconds: Option<MeanCi>,
     pub peak_alloc_bytes: Option<MeanCi>,
     pub peak_rss_bytes: Option<MeanCi>,
-    /// Per module, test accuracy against the run's epoch.
-    pub curves: Vec<Vec<CurvePoint>>,
+    /// Per module, test accuracy against the run's epoch (the stagnation curve).
+    pub test_acc_curves: Vec<Vec<CurvePoint>>,
+    /// Per module, the kinetic energy of each epoch.
+    pub kinetic_curves: Vec<Vec<CurvePoint>>,
     #[serde(skip)]
     pub key: BTreeMap<String, String>,
     #[serde(skip)]
@@ -172,6 +189,19 @@ pub fn run_epochs(records: &[Record]) -> Vec<(usize, &Record)> {
     out
 }
 
+/// Module m's value at each epoch of the runs, over the runs that have it.
+fn curve(runs: &[&LoadedRun], m: usize, value: impl Fn(&Record) -> Option<f64>) -> Vec<CurvePoint> {
+    let mut by_epoch: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for r in runs {
+        for (e, rec) in run_epochs(&r.records) {
+            if let (true, Some(v)) = (rec.module == m, value(rec)) {
+                by_epoch.entry(e).or_default().push(v);
+            }
+        }
+    }
+    by_epoch.into_iter().filter_map(|(epoch, v)| MeanCi::of(&v).map(|value| CurvePoint { epoch, value })).collect()
+}
+
 fn stat(values: impl Iterator<Item = Option<f64>>) -> Option<MeanCi> {
     let v: Option<Vec<f64>> = values.collect();
     v.and_then(|v| MeanCi::of(&v))
@@ -203,7 +233,8 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
                 seconds: None,
                 peak_alloc_bytes: None,
                 peak_rss_bytes: None,
-                curves: Vec::new(),
+                test_acc_curves: Vec::new(),
+                kinetic_curves: Vec::new(),
                 key,
                 members: vec![i],
             }),
@@ -239,19 +270,8 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
         g.seconds = stat(members.iter().map(|r| Some(r.summary.seconds)));
         g.peak_alloc_bytes = stat(members.iter().map(|r| r.summary.peak_alloc_bytes.map(|b| b as f64)));
         g.peak_rss_bytes = stat(members.iter().map(|r| r.summary.peak_rss_bytes.map(|b| b as f64)));
-        g.curves = (1..=k)
-            .map(|m| {
-                let mut by_epoch: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-                for r in &members {
-                    for (e, rec) in run_epochs(&r.records) {
-                        if let (true, Some(a)) = (rec.module == m, rec.test_acc) {
-                            by_epoch.entry(e).or_default().push(a);
-                        }
-                    }
-                }
-                by_epoch.into_iter().filter_map(|(epoch, v)| MeanCi::of(&v).map(|test_acc| CurvePoint { epoch, test_acc })).collect()
-            })
-            .collect();
+        g.test_acc_curves = (1..=k).map(|m| curve(&members, m, |r| r.test_acc)).collect();
+        g.kinetic_curves = (1..=k).map(|m| curve(&members, m, |r| Some(r.kinetic_energy))).collect();
     }
     let default_compare = varying.iter().any(|k| k == "method.tau") && groups.iter().any(|g| g.key.get("method.tau").map(String::as_str) == Some("\"inf\""));
     let compare: Option<(String, String)> = match compare {

@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod metrics;
+pub mod plot;
 pub mod stats;
 pub mod summary;
 pub mod write;

@@ -1,5 +1,6 @@
 //! A report's files: `report.md` (tables a person reads), `report.csv` (one row per group and module),
-//! `report.json` (everything, curves included).
+//! `report.json` (everything, curves included), the figures (SVG and PNG, see `plot`) and `report.html`, one
+//! self-contained page with the tables and the figures inline.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -85,15 +86,56 @@ pub fn csv(report: &Report) -> String {
     s
 }
 
-/// Writes report.md, report.csv and report.json into `out`; returns their paths.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// One page, nothing fetched: the tables of `markdown` as HTML and each figure's SVG inline.
+pub fn html(report: &Report, figures: &[(String, String)]) -> String {
+    let mut s = String::from(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>trgl report</title><style>\n\
+         body{font-family:sans-serif;margin:2em;max-width:1500px;color:#222}\n\
+         table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 9px;text-align:right}\n\
+         th{background:#f2f2f2}figure{margin:1em 0 2em}figcaption{font-weight:bold;margin-bottom:0.4em}\n\
+         </style></head><body>\n<h1>trgl report</h1>\n\
+         <p>Accuracies in %, mean ± half-width of the two-sided 95 % Student-t interval over seeds; (n = 1): one seed, no interval.</p>\n",
+    );
+    for (caption, svg) in figures {
+        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+        let _ = writeln!(s, "<figure><figcaption>{}</figcaption>\n{body}\n</figure>", escape(caption));
+    }
+    for g in &report.groups {
+        let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
+        let _ = writeln!(s, "<h2>{}</h2>\n<p>n = {}, seeds {}; wall time {} s; peak host allocation {} MiB</p>", escape(&g.label), g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
+        let _ = writeln!(s, "<table><tr><th>module</th><th>final test</th><th>best test</th><th>train (last epoch)</th><th>train − test</th><th>kinetic energy</th></tr>");
+        for m in &g.modules {
+            let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", m.module, pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4));
+        }
+        let _ = writeln!(s, "</table>");
+    }
+    for c in &report.comparisons {
+        let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();
+        let _ = writeln!(s, "<h2>Paired difference: ({}) − ({})</h2>\n<p>Per seed, then mean ± 95 % CI over the {} seeds present in both ({}); points of accuracy.</p>", escape(&c.group), escape(&c.baseline), c.seeds.len(), seeds.join(", "));
+        let _ = writeln!(s, "<table><tr><th>module</th><th>final test</th><th>best test</th><th>final: CI</th></tr>");
+        for m in &c.modules {
+            let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", m.module, pct(&m.final_acc), pct(&m.best_acc), escape(&m.verdict));
+        }
+        let _ = writeln!(s, "</table>");
+    }
+    s.push_str("</body></html>\n");
+    s
+}
+
+/// Writes report.md, report.csv, report.json, the figures and report.html into `out`; returns their paths.
 pub fn write_all(report: &Report, out: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let (figures, mut paths) = super::plot::figures(report, out)?;
     let files = [
         ("report.md", markdown(report)),
         ("report.csv", csv(report)),
         ("report.json", serde_json::to_string_pretty(report).expect("a report serialises")),
+        ("report.html", html(report, &figures)),
     ];
-    let mut paths = Vec::new();
     for (name, body) in files {
         let p = out.join(name);
         std::fs::write(&p, body).map_err(|e| Error::io(&p, e))?;
