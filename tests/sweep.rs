@@ -12,49 +12,10 @@ use trgl::sweep::{Manifest, RunState, Sweep, prepare};
 
 const TRGL: &str = env!("CARGO_BIN_EXE_trgl");
 
-/// VanGL and TRGL, two seeds each: four tiny runs of a few steps on the embedded data.
-fn sweep_text(dir: &Path, tau: f64, epochs: usize) -> String {
-    format!(
-        r#"dir = "{}"
-set = ["train.epochs={epochs}"]
-
-[config]
-seed = 0
-[config.data]
-dataset = "fashion-mnist-demo"
-train_limit = 256
-test_limit = 64
-batch_size = 32
-test_batch_size = 64
-workers = 1
-[config.model]
-arch = "resnet8"
-width = 4
-[config.split]
-modules = 2
-[config.head]
-pool = 2
-[config.train]
-mode = "parallel"
-max_steps_per_epoch = 4
-[config.output]
-timings = false
-
-[[zip]]
-label = ["vangl", "trgl"]
-"method.tau" = [inf, {tau:?}]
-
-[axes]
-seed = [0, 1]
-"#,
-        dir.display()
-    )
-}
-
 fn write_sweep(root: &Path, tau: f64, epochs: usize) -> PathBuf {
     std::fs::create_dir_all(root).unwrap();
     let file = root.join("sweep.toml");
-    std::fs::write(&file, sweep_text(&root.join("out"), tau, epochs)).unwrap();
+    std::fs::write(&file, common::tiny_sweep_text(&root.join("out"), tau, epochs)).unwrap();
     file
 }
 
@@ -180,7 +141,7 @@ fn an_edited_sweep_file_is_refused_naming_the_change_and_force_keeps_every_run()
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let finished = std::fs::read(dir.join("runs/trgl_seed-0/metrics.jsonl")).unwrap();
 
-    std::fs::write(&file, sweep_text(&dir, 0.5, 1)).unwrap();
+    std::fs::write(&file, common::tiny_sweep_text(&dir, 0.5, 1)).unwrap();
     let out = trgl(&["sweep", file.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
+use trgl::sweep::slurm::{SlurmOptions, scheduler_states};
 use trgl::sweep::{LocalOptions, Manifest, RunState, Sweep, prepare, run_local, select};
 
 #[derive(Args)]
@@ -31,6 +32,30 @@ pub struct SweepArgs {
     /// directories of runs removed or changed move to DIR/replaced/ (never deleted).
     #[arg(long)]
     force: bool,
+    /// Submit the runs still to train to Slurm as one job array (sbatch) instead of training them here.
+    #[arg(long)]
+    slurm: bool,
+    /// Slurm partition (--slurm).
+    #[arg(long, requires = "slurm")]
+    partition: Option<String>,
+    /// Time limit of each run, Slurm's syntax, e.g. 2:00:00 (--slurm).
+    #[arg(long, requires = "slurm")]
+    time: Option<String>,
+    /// CPUs of each array task; its kernel pool gets as many threads (--slurm; default 1).
+    #[arg(long, requires = "slurm")]
+    cpus_per_task: Option<usize>,
+    /// GPUs of each array task (--slurm).
+    #[arg(long, requires = "slurm")]
+    gpus_per_task: Option<usize>,
+    /// Memory of each array task, Slurm's syntax, e.g. 8G (--slurm).
+    #[arg(long, requires = "slurm")]
+    mem: Option<String>,
+    /// Array tasks running at once (--slurm; sbatch's --array=…%N).
+    #[arg(long, requires = "slurm")]
+    max_running: Option<usize>,
+    /// A further #SBATCH option, verbatim, e.g. --sbatch=--account=proj (repeatable; --slurm).
+    #[arg(long = "sbatch", value_name = "OPTION", requires = "slurm", allow_hyphen_values = true)]
+    sbatch: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +95,21 @@ pub fn run(args: SweepArgs) -> Result<()> {
                 return Ok(());
             }
             let exe = std::env::current_exe().context("locating the trgl binary for the sweep's jobs")?;
+            if args.slurm {
+                let options = SlurmOptions {
+                    partition: args.partition,
+                    time: args.time,
+                    cpus_per_task: args.cpus_per_task,
+                    gpus_per_task: args.gpus_per_task,
+                    mem: args.mem,
+                    max_running: args.max_running,
+                    extra: args.sbatch,
+                };
+                let sub = trgl::sweep::slurm::submit(&sweep.dir, &selected, &exe, &options)?;
+                println!("submitted job array {} ({} runs; script {})", sub.job_id, selected.len(), sub.script.display());
+                println!("trgl sweep status {}   # each run's state, and the scheduler's", sweep.dir.display());
+                return Ok(());
+            }
             let mut manifest = prepared.manifest;
             let options = LocalOptions::new(args.jobs, args.threads_per_run, exe);
             let outcome = run_local(&sweep.dir, &mut manifest, &selected, &options)?;
@@ -95,17 +135,24 @@ fn print_runs(manifest: &Manifest, selected: &[usize]) {
 fn status(dir: &std::path::Path) -> Result<()> {
     let mut manifest = Manifest::load(dir)?;
     manifest.refresh_states(dir);
+    let (scheduler, notes) = scheduler_states(dir)?;
     let mut counts = std::collections::BTreeMap::new();
     println!("{:>5}  {:<12} {:<40} detail", "index", "state", "name");
     for r in &manifest.runs {
         *counts.entry(r.state.name()).or_insert(0) += 1;
-        let detail = match r.state {
+        let mut detail = match r.state {
             RunState::Failed => std::fs::read_to_string(dir.join(&r.dir).join(trgl::sweep::manifest::FAILED)).unwrap_or_default().lines().next().unwrap_or("").to_string(),
             _ => String::new(),
         };
+        if let Some(s) = scheduler.get(&r.index) {
+            detail = if detail.is_empty() { s.clone() } else { format!("{s}; {detail}") };
+        }
         println!("{:>5}  {:<12} {:<40} {detail}", r.index, r.state.name(), r.name);
     }
     let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     println!("{} runs: {}", manifest.runs.len(), counts.join(", "));
+    for n in notes {
+        println!("scheduler: {n}");
+    }
     Ok(())
 }

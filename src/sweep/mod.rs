@@ -5,6 +5,7 @@
 pub mod local;
 pub mod manifest;
 pub mod run_one;
+pub mod slurm;
 pub mod spec;
 
 use std::path::{Path, PathBuf};

@@ -28,6 +28,15 @@ pub fn run_one(sweep_dir: &Path, index: usize) -> Result<RunAction> {
         return Ok(RunAction::AlreadyFinished);
     }
     let _ = std::fs::remove_file(dir.join(FAILED));
+    // The job's own record, in its log: what ran it and with how many kernel threads.
+    eprintln!(
+        "trgl {}: run {index} ({}) of {}, {} kernel threads, pid {}",
+        env!("CARGO_PKG_VERSION"),
+        entry.name,
+        sweep_dir.display(),
+        rayon::current_num_threads(),
+        std::process::id()
+    );
     let outcome = train(&dir, &config, &entry.config, &entry.name);
     if let Err(e) = &outcome {
         let p = dir.join(FAILED);

@@ -69,3 +69,43 @@ pub fn f32_exact_values(n: usize, seed: u64, offset: f64) -> Vec<f64> {
         })
         .collect()
 }
+
+/// A sweep file: VanGL and TRGL (τ), seeds 0 and 1 — four tiny runs of a few steps on the embedded data,
+/// `epochs` epochs each, into `dir`.
+pub fn tiny_sweep_text(dir: &std::path::Path, tau: f64, epochs: usize) -> String {
+    format!(
+        r#"dir = "{}"
+set = ["train.epochs={epochs}"]
+
+[config]
+seed = 0
+[config.data]
+dataset = "fashion-mnist-demo"
+train_limit = 256
+test_limit = 64
+batch_size = 32
+test_batch_size = 64
+workers = 1
+[config.model]
+arch = "resnet8"
+width = 4
+[config.split]
+modules = 2
+[config.head]
+pool = 2
+[config.train]
+mode = "parallel"
+max_steps_per_epoch = 4
+[config.output]
+timings = false
+
+[[zip]]
+label = ["vangl", "trgl"]
+"method.tau" = [inf, {tau:?}]
+
+[axes]
+seed = [0, 1]
+"#,
+        dir.display()
+    )
+}
