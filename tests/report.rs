@@ -117,3 +117,30 @@ fn a_folder_of_runs_is_read_and_anything_else_refused() {
     let err = load_runs(&[root.join("make.py")]).unwrap_err().to_string();
     assert!(err.contains("make.py") && err.contains("not a run directory"), "{err}");
 }
+
+/// Runs that vary the mode, with timings on: throughput per group, and the memory/throughput figure.
+#[test]
+fn runs_varying_the_mode_get_throughput_and_the_resource_figure() {
+    let root = common::tmp("report-resources");
+    std::fs::create_dir_all(&root).unwrap();
+    let text = common::tiny_sweep_text(&root.join("out"), 2.0, 1).replace("timings = false", "timings = true").replace(
+        "[[zip]]\nlabel = [\"vangl\", \"trgl\"]\n\"method.tau\" = [inf, 2.0]\n\n[axes]\nseed = [0, 1]\n",
+        "[axes]\n\"train.mode\" = [\"e2e\", \"parallel\"]\n",
+    );
+    assert!(text.contains("train.mode"), "{text}");
+    std::fs::write(root.join("sweep.toml"), text).unwrap();
+    let trgl = env!("CARGO_BIN_EXE_trgl");
+    let o = std::process::Command::new(trgl).args(["sweep", root.join("sweep.toml").to_str().unwrap(), "--threads-per-run", "1"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (runs, _) = load_runs(&[root.join("out")]).unwrap();
+    let report = build(&runs, Vec::new(), None);
+    assert_eq!(report.groups.len(), 2);
+    for g in &report.groups {
+        let ips = g.images_per_second.as_ref().expect("timings on: a throughput");
+        assert!(ips.mean > 0.0 && ips.n == 1, "{ips:?}");
+        assert!(g.peak_alloc_bytes.is_some());
+    }
+    trgl::report::write::write_all(&report, &root.join("report")).unwrap();
+    let png = image::open(root.join("report/resources.png")).unwrap().to_rgb8();
+    assert!(png.pixels().filter(|p| p.0 != [255, 255, 255]).count() > 1000);
+}

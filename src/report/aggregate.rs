@@ -127,6 +127,8 @@ pub struct Group {
     pub seconds: Option<MeanCi>,
     pub peak_alloc_bytes: Option<MeanCi>,
     pub peak_rss_bytes: Option<MeanCi>,
+    /// Training images per second over the run's epochs (absent with `output.timings = false`).
+    pub images_per_second: Option<MeanCi>,
     /// Per module, test accuracy against the run's epoch (the stagnation curve).
     pub test_acc_curves: Vec<Vec<CurvePoint>>,
     /// Per module, the kinetic energy of each epoch.
@@ -189,6 +191,20 @@ pub fn run_epochs(records: &[Record]) -> Vec<(usize, &Record)> {
     out
 }
 
+/// Training images per second of a run: every epoch's steps × batch over their seconds (an epoch of the
+/// modes that train all modules together counted once).
+fn images_per_second(run: &LoadedRun) -> Option<f64> {
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut images, mut seconds) = (0.0, 0.0);
+    for (e, r) in run_epochs(&run.records) {
+        if seen.insert(e) {
+            images += (r.steps * run.config.data.batch_size) as f64;
+            seconds += r.seconds?;
+        }
+    }
+    (seconds > 0.0).then(|| images / seconds)
+}
+
 /// Module m's value at each epoch of the runs, over the runs that have it.
 fn curve(runs: &[&LoadedRun], m: usize, value: impl Fn(&Record) -> Option<f64>) -> Vec<CurvePoint> {
     let mut by_epoch: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
@@ -233,6 +249,7 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
                 seconds: None,
                 peak_alloc_bytes: None,
                 peak_rss_bytes: None,
+                images_per_second: None,
                 test_acc_curves: Vec::new(),
                 kinetic_curves: Vec::new(),
                 key,
@@ -270,6 +287,7 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
         g.seconds = stat(members.iter().map(|r| Some(r.summary.seconds)));
         g.peak_alloc_bytes = stat(members.iter().map(|r| r.summary.peak_alloc_bytes.map(|b| b as f64)));
         g.peak_rss_bytes = stat(members.iter().map(|r| r.summary.peak_rss_bytes.map(|b| b as f64)));
+        g.images_per_second = stat(members.iter().map(|r| images_per_second(r)));
         g.test_acc_curves = (1..=k).map(|m| curve(&members, m, |r| r.test_acc)).collect();
         g.kinetic_curves = (1..=k).map(|m| curve(&members, m, |r| Some(r.kinetic_energy))).collect();
     }

@@ -24,7 +24,7 @@ pub fn markdown(report: &Report) -> String {
     for g in &report.groups {
         let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
         let _ = writeln!(s, "## {}\n", g.label);
-        let _ = writeln!(s, "n = {}, seeds {}; wall time {} s; peak host allocation {} MiB\n", g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
+        let _ = writeln!(s, "n = {}, seeds {}; wall time {} s; {} training images/s; peak host allocation {} MiB\n", g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.images_per_second, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
         let _ = writeln!(s, "| module | final test | best test | train (last epoch) | train − test | kinetic energy |");
         let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|");
         for m in &g.modules {
@@ -57,7 +57,7 @@ fn csv_field(text: &str) -> String {
 }
 
 pub fn csv(report: &Report) -> String {
-    let mut s = String::from("group,module,n,seeds,final_mean,final_half_width,best_mean,best_half_width,train_acc_mean,gap_mean,gap_half_width,kinetic_energy_mean,seconds_mean,peak_alloc_bytes_mean\n");
+    let mut s = String::from("group,module,n,seeds,final_mean,final_half_width,best_mean,best_half_width,train_acc_mean,gap_mean,gap_half_width,kinetic_energy_mean,seconds_mean,images_per_second_mean,peak_alloc_bytes_mean\n");
     let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
     for g in &report.groups {
         let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
@@ -78,6 +78,7 @@ pub fn csv(report: &Report) -> String {
                 num(half(&m.gap)),
                 num(mean(&m.kinetic_energy)),
                 num(mean(&g.seconds)),
+                num(mean(&g.images_per_second)),
                 num(mean(&g.peak_alloc_bytes)),
             ];
             let _ = writeln!(s, "{}", row.join(","));
@@ -106,7 +107,7 @@ pub fn html(report: &Report, figures: &[(String, String)]) -> String {
     }
     for g in &report.groups {
         let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
-        let _ = writeln!(s, "<h2>{}</h2>\n<p>n = {}, seeds {}; wall time {} s; peak host allocation {} MiB</p>", escape(&g.label), g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
+        let _ = writeln!(s, "<h2>{}</h2>\n<p>n = {}, seeds {}; wall time {} s; {} training images/s; peak host allocation {} MiB</p>", escape(&g.label), g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.images_per_second, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
         let _ = writeln!(s, "<table><tr><th>module</th><th>final test</th><th>best test</th><th>train (last epoch)</th><th>train − test</th><th>kinetic energy</th></tr>");
         for m in &g.modules {
             let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", m.module, pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4));
