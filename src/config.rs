@@ -46,8 +46,18 @@ pub struct DataConfig {
     pub resize: Option<usize>,
     /// Keep decoded JPEG/PNG datasets in `$TRGL_CACHE_DIR` (default: the platform cache's `trgl/decoded`).
     pub cache: bool,
-    /// Use only the first N training images (0 = all).
+    /// Use only the first N training images (0 = all). On a set stored class by class this keeps only the
+    /// first classes: `train_per_class` / `train_fraction` keep every class.
     pub train_limit: usize,
+    /// Use N training images of each class, picked at random per seed (0 = all); refused when a class has
+    /// fewer (see `data::subset`).
+    pub train_per_class: usize,
+    /// Use this fraction of each class's training images, picked at random per seed (1 = all).
+    pub train_fraction: f64,
+    /// Hold out this fraction of each class's training images as a validation set, picked per seed and
+    /// before the training subset; its accuracy is recorded beside the test accuracy (`val_acc`), so that
+    /// epochs and settings can be chosen on it (`trgl report --select-on val`). 0 = none.
+    pub val_fraction: f64,
     /// Use only the first N test images (0 = all).
     pub test_limit: usize,
     pub batch_size: usize,
@@ -180,6 +190,9 @@ impl Default for DataConfig {
             resize: None,
             cache: true,
             train_limit: 0,
+            train_per_class: 0,
+            train_fraction: 1.0,
+            val_fraction: 0.0,
             test_limit: 0,
             batch_size: 128,
             test_batch_size: 500,
@@ -305,6 +318,19 @@ impl Config {
             if !(4..=4096).contains(&side) {
                 return Err(Error::config("data.resize", format!("must be between 4 and 4096 pixels, got {side}")));
             }
+        }
+        let d = &self.data;
+        if !(d.train_fraction > 0.0 && d.train_fraction <= 1.0) {
+            return Err(Error::config("data.train_fraction", format!("must be in (0, 1], got {}", d.train_fraction)));
+        }
+        if !(0.0..1.0).contains(&d.val_fraction) {
+            return Err(Error::config("data.val_fraction", format!("must be in [0, 1), got {}", d.val_fraction)));
+        }
+        if d.train_per_class > 0 && d.train_fraction < 1.0 {
+            return Err(Error::config("data.train_per_class", "give train_per_class or train_fraction, not both"));
+        }
+        if d.train_limit > 0 && (d.train_per_class > 0 || d.train_fraction < 1.0 || d.val_fraction > 0.0) {
+            return Err(Error::config("data.train_limit", "keeps the first N images; with train_per_class, train_fraction or val_fraction, leave it 0"));
         }
         if self.data.batch_size < 2 {
             return Err(Error::config("data.batch_size", "must be at least 2 (BatchNorm needs more than one sample)"));

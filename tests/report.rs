@@ -144,3 +144,59 @@ fn runs_varying_the_mode_get_throughput_and_the_resource_figure() {
     let png = image::open(root.join("report/resources.png")).unwrap().to_rgb8();
     assert!(png.pixels().filter(|p| p.0 != [255, 255, 255]).count() > 1000);
 }
+
+fn run_with(tau: f64, seed: u64, val: &[f64], test: &[f64]) -> trgl::report::aggregate::LoadedRun {
+    use trgl::report::{Record, RunSummary};
+    let mut config = trgl::config::Config::default();
+    config.method.tau = tau;
+    config.seed = seed;
+    config.split.modules = 1;
+    let rec = |phase: &str, epoch: usize, v: f64, t: f64| Record {
+        mode: "e2e".into(),
+        phase: phase.into(),
+        lap: 1,
+        module: 1,
+        epoch,
+        lr: 0.1,
+        train_loss: 1.0,
+        ce: 1.0,
+        kinetic_energy: 0.0,
+        tau: None,
+        train_acc: 0.9,
+        test_acc: Some(t),
+        val_acc: Some(v),
+        steps: 10,
+        seconds: None,
+        peak_alloc_bytes: None,
+        peak_rss_bytes: None,
+    };
+    let mut records: Vec<Record> = val.iter().zip(test).enumerate().map(|(e, (&v, &t))| rec("train", e + 1, v, t)).collect();
+    records.push(rec("final", val.len(), *val.last().unwrap(), *test.last().unwrap()));
+    let summary = RunSummary::from_records("r", "e2e", &[3], &records, 1.0);
+    let flat = trgl::sweep::manifest::flatten_toml(&config.to_toml());
+    trgl::report::aggregate::LoadedRun { name: format!("tau{tau}-s{seed}"), dir: PathBuf::new(), config, flat, records, summary }
+}
+
+/// The epoch and τ chosen on validation, scored on test.
+#[test]
+fn epochs_and_tau_are_chosen_on_validation() {
+    let runs = vec![
+        // τ = ∞: validation peaks at epoch 2 in both seeds; its final val is 0.60 on average
+        run_with(f64::INFINITY, 0, &[0.50, 0.70, 0.60], &[0.40, 0.45, 0.50]),
+        run_with(f64::INFINITY, 1, &[0.55, 0.72, 0.60], &[0.41, 0.47, 0.52]),
+        // τ = 2: final val 0.65 on average — chosen
+        run_with(2.0, 0, &[0.50, 0.60, 0.64], &[0.40, 0.44, 0.48]),
+        run_with(2.0, 1, &[0.50, 0.60, 0.66], &[0.40, 0.44, 0.50]),
+    ];
+    let report = build(&runs, Vec::new(), None);
+    let vangl = group(&report.groups, "inf");
+    let m = &vangl.modules[0];
+    assert!((m.val_selected_test_acc.as_ref().unwrap().mean - 0.46).abs() < 1e-12, "test at the best val epoch: (0.45 + 0.47) / 2");
+    assert!((m.final_val_acc.as_ref().unwrap().mean - 0.60).abs() < 1e-12);
+    assert_eq!(report.selections.len(), 1);
+    let s = &report.selections[0];
+    assert_eq!((s.field.as_str(), s.chosen.as_str(), s.candidates), ("method.tau", "2.0", 2));
+    assert!((s.val_acc.mean - 0.65).abs() < 1e-12 && (s.test_acc.as_ref().unwrap().mean - 0.49).abs() < 1e-12);
+    let md = trgl::report::write::markdown(&report);
+    assert!(md.contains("test at the best val epoch") && md.contains("Chosen on validation: method.tau"), "{md}");
+}

@@ -21,6 +21,11 @@ pub struct ReportArgs {
     /// the runs vary τ and hold VanGL) or `train.mode="sequential"`.
     #[arg(long, value_name = "FIELD=VALUE")]
     compare: Option<String>,
+    /// `val`: insist on validation figures (runs trained with data.val_fraction): each module's test accuracy
+    /// at its best validation epoch, and τ chosen on validation where τ varies. They are reported whenever
+    /// the runs have a validation split; with this flag, runs without one are an error.
+    #[arg(long, value_name = "SPLIT", value_parser = ["val"])]
+    select_on: Option<String>,
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
@@ -39,6 +44,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
         if !runs.iter().any(|r| r.flat.contains_key(field)) {
             bail!("--compare: no config field `{field}` (fields are written as in --set, e.g. method.tau)");
         }
+    }
+    if args.select_on.is_some() && !runs.iter().any(|r| r.records.iter().any(|x| x.val_acc.is_some())) {
+        bail!("--select-on val: no run has validation accuracies (train with data.val_fraction > 0)");
     }
     let report = build(&runs, skipped, compare.as_ref().map(|(f, v)| (f.as_str(), v.as_str())));
     let out = args.out.unwrap_or_else(|| if args.dirs.len() == 1 { args.dirs[0].join("report") } else { PathBuf::from("runs/report") });

@@ -8,12 +8,14 @@ pub mod fetch;
 pub mod formats;
 pub mod idx;
 pub mod loader;
+pub mod subset;
 pub mod synthetic;
 
 pub use augment::{AugmentSpec, Normalize, PaddingMode};
 pub use catalog::{CATALOG, DatasetInfo, data_root, dataset_dir};
 pub use dataset::{ImageSet, Splits, embedded_fashion_mnist, load_idx_dir};
 pub use loader::{Batch, Loader, LoaderSpec};
+pub use subset::{SubsetSpec, stratified};
 pub use synthetic::synthetic;
 
 use crate::config::DataConfig;

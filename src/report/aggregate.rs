@@ -106,6 +106,11 @@ pub struct ModuleStats {
     pub gap: Option<MeanCi>,
     /// Kinetic energy of its last epoch.
     pub kinetic_energy: Option<MeanCi>,
+    /// Validation accuracy at the end of training (runs with `data.val_fraction`).
+    pub final_val_acc: Option<MeanCi>,
+    /// Test accuracy at the epoch of the module's best validation accuracy: the epoch chosen on
+    /// validation, scored on test.
+    pub val_selected_test_acc: Option<MeanCi>,
 }
 
 /// One epoch of a per-module curve, over the group's seeds.
@@ -162,12 +167,44 @@ pub struct Comparison {
 pub struct Report {
     pub groups: Vec<Group>,
     pub comparisons: Vec<Comparison>,
+    /// Values of a swept field chosen on validation (where the runs have a validation split).
+    pub selections: Vec<Selection>,
     pub skipped: Vec<String>,
+}
+
+/// Among groups that differ only in `field`, the one whose last module has the best mean final validation
+/// accuracy, and its test accuracy.
+#[derive(Clone, Debug, Serialize)]
+pub struct Selection {
+    pub field: String,
+    /// The other settings the candidates share.
+    pub among: String,
+    pub candidates: usize,
+    pub chosen: String,
+    pub val_acc: MeanCi,
+    pub test_acc: Option<MeanCi>,
 }
 
 /// The last training record of each module (its last epoch).
 fn last_train(records: &[Record], module: usize) -> Option<&Record> {
     records.iter().filter(|r| r.phase == "train" && r.module == module).next_back()
+}
+
+fn final_record(records: &[Record], module: usize) -> Option<&Record> {
+    records.iter().filter(|r| r.phase == "final" && r.module == module).next_back()
+}
+
+/// The test accuracy of the module's epoch with the best validation accuracy (the first such epoch).
+fn val_selected(records: &[Record], module: usize) -> Option<f64> {
+    let mut best: Option<(f64, Option<f64>)> = None;
+    for r in records.iter().filter(|r| r.phase == "train" && r.module == module) {
+        if let Some(v) = r.val_acc {
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, r.test_acc));
+            }
+        }
+    }
+    best.and_then(|(_, t)| t)
 }
 
 /// Each training record's epoch of the whole run: e2e/parallel/pipelined train every module in one epoch,
@@ -281,6 +318,8 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
                     train_acc: stat(members.iter().map(|r| last(r).map(|l| l.train_acc))),
                     gap: stat(members.iter().map(|r| Some(last(r)?.train_acc - module(r)?.final_acc?))),
                     kinetic_energy: stat(members.iter().map(|r| last(r).map(|l| l.kinetic_energy))),
+                    final_val_acc: stat(members.iter().map(|r| final_record(&r.records, m).and_then(|f| f.val_acc))),
+                    val_selected_test_acc: stat(members.iter().map(|r| val_selected(&r.records, m))),
                 }
             })
             .collect();
@@ -298,7 +337,37 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
         None => None,
     };
     let comparisons = compare.map(|(field, base)| comparisons(runs, &groups, &field, &base)).unwrap_or_default();
-    Report { groups, comparisons, skipped }
+    let selections = if varying.iter().any(|k| k == "method.tau") { select_on_val(&groups, "method.tau") } else { Vec::new() };
+    Report { groups, comparisons, selections, skipped }
+}
+
+/// For each family of groups equal but in `field`, the member with the best mean final validation
+/// accuracy at the last module (families without validation figures are left out).
+pub fn select_on_val(groups: &[Group], field: &str) -> Vec<Selection> {
+    let mut families: Vec<(BTreeMap<String, String>, Vec<&Group>)> = Vec::new();
+    for g in groups {
+        let mut rest = g.key.clone();
+        rest.remove(field);
+        match families.iter_mut().find(|(k, _)| *k == rest) {
+            Some((_, members)) => members.push(g),
+            None => families.push((rest, vec![g])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, members) in families.into_iter().filter(|(_, m)| m.len() > 1) {
+        let last_val = |g: &Group| g.modules.last().and_then(|m| m.final_val_acc.clone());
+        let Some(best) = members.iter().filter(|g| last_val(g).is_some()).max_by(|a, b| last_val(a).unwrap().mean.total_cmp(&last_val(b).unwrap().mean)) else { continue };
+        let among: Vec<String> = best.settings.iter().filter(|(k, _)| *k != field).map(|(k, v)| format!("{k}={}", v.trim_matches('"'))).collect();
+        out.push(Selection {
+            field: field.to_string(),
+            among: if among.is_empty() { "all runs".into() } else { among.join(", ") },
+            candidates: members.len(),
+            chosen: best.key.get(field).map_or("(absent)".into(), |v| v.trim_matches('"').to_string()),
+            val_acc: last_val(best).expect("filtered on it"),
+            test_acc: best.modules.last().and_then(|m| m.final_acc.clone()),
+        });
+    }
+    out
 }
 
 fn comparisons(runs: &[LoadedRun], groups: &[Group], field: &str, base: &str) -> Vec<Comparison> {

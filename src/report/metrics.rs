@@ -27,6 +27,9 @@ pub struct Record {
     pub tau: Option<f64>,
     pub train_acc: f64,
     pub test_acc: Option<f64>,
+    /// Accuracy on the validation split held out from training (`data.val_fraction`); absent without one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub val_acc: Option<f64>,
     pub steps: usize,
     /// Wall-clock seconds of the epoch (absent when `output.timings` is off).
     #[serde(skip_serializing_if = "Option::is_none", default)]

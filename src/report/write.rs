@@ -21,16 +21,25 @@ pub fn markdown(report: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Report\n");
     let _ = writeln!(s, "Accuracies in %, mean ± half-width of the two-sided 95 % Student-t interval over seeds; `(n = 1)`: one seed, no interval.\n");
+    let has_val = report.groups.iter().any(|g| g.modules.iter().any(|m| m.final_val_acc.is_some()));
     for g in &report.groups {
         let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
         let _ = writeln!(s, "## {}\n", g.label);
         let _ = writeln!(s, "n = {}, seeds {}; wall time {} s; {} training images/s; peak host allocation {} MiB\n", g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.images_per_second, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
-        let _ = writeln!(s, "| module | final test | best test | train (last epoch) | train − test | kinetic energy |");
-        let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|");
+        let _ = write!(s, "| module | final test | best test | train (last epoch) | train − test | kinetic energy |");
+        let _ = writeln!(s, "{}", if has_val { " final val | test at the best val epoch |\n|---:|---:|---:|---:|---:|---:|---:|---:|" } else { "\n|---:|---:|---:|---:|---:|---:|" });
         for m in &g.modules {
-            let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} |", m.module, pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4));
+            let _ = write!(s, "| {} | {} | {} | {} | {} | {} |", m.module, pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4));
+            let _ = writeln!(s, "{}", if has_val { format!(" {} | {} |", pct(&m.final_val_acc), pct(&m.val_selected_test_acc)) } else { String::new() });
         }
         let _ = writeln!(s);
+    }
+    for c in &report.selections {
+        let _ = writeln!(
+            s,
+            "## Chosen on validation: {} among {} values ({})\n\n{} = {}: last module's final validation accuracy {}, its test accuracy {}\n",
+            c.field, c.candidates, c.among, c.field, c.chosen, c.val_acc.display(100.0, 2), pct(&c.test_acc)
+        );
     }
     for c in &report.comparisons {
         let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();
@@ -105,14 +114,24 @@ pub fn html(report: &Report, figures: &[(String, String)]) -> String {
         let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
         let _ = writeln!(s, "<figure><figcaption>{}</figcaption>\n{body}\n</figure>", escape(caption));
     }
+    let has_val = report.groups.iter().any(|g| g.modules.iter().any(|m| m.final_val_acc.is_some()));
     for g in &report.groups {
         let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
         let _ = writeln!(s, "<h2>{}</h2>\n<p>n = {}, seeds {}; wall time {} s; {} training images/s; peak host allocation {} MiB</p>", escape(&g.label), g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.images_per_second, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
-        let _ = writeln!(s, "<table><tr><th>module</th><th>final test</th><th>best test</th><th>train (last epoch)</th><th>train − test</th><th>kinetic energy</th></tr>");
+        let val_head = if has_val { "<th>final val</th><th>test at the best val epoch</th>" } else { "" };
+        let _ = writeln!(s, "<table><tr><th>module</th><th>final test</th><th>best test</th><th>train (last epoch)</th><th>train − test</th><th>kinetic energy</th>{val_head}</tr>");
         for m in &g.modules {
-            let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", m.module, pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4));
+            let val = if has_val { format!("<td>{}</td><td>{}</td>", pct(&m.final_val_acc), pct(&m.val_selected_test_acc)) } else { String::new() };
+            let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{val}</tr>", m.module, pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4));
         }
         let _ = writeln!(s, "</table>");
+    }
+    for c in &report.selections {
+        let _ = writeln!(
+            s,
+            "<h2>Chosen on validation: {} among {} values ({})</h2>\n<p>{} = {}: last module's final validation accuracy {}, its test accuracy {}</p>",
+            escape(&c.field), c.candidates, escape(&c.among), escape(&c.field), escape(&c.chosen), c.val_acc.display(100.0, 2), pct(&c.test_acc)
+        );
     }
     for c in &report.comparisons {
         let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();

@@ -74,6 +74,8 @@ pub struct Session {
     pub infer_device: Device,
     pub train: Loader,
     pub test: Loader,
+    /// The validation split held out from the training set (`data.val_fraction`).
+    pub val: Option<Loader>,
     pub network: Network,
     pub weights: TransportWeights,
     pub metrics: MetricsWriter,
@@ -81,6 +83,8 @@ pub struct Session {
     data_epochs: u64,
     /// The last `train` record of each module, the base of its `final` record.
     last_records: Vec<Option<Record>>,
+    /// Each module's validation accuracy from the last evaluation, until its record takes it.
+    last_val: Vec<Option<f64>>,
     /// The frozen prefix's output over the training set, when `train.cache_prefix` is on.
     pub prefix_cache: Option<PrefixCache>,
     /// Where checkpoints go (the run directory), when there is one.
@@ -98,7 +102,9 @@ impl Session {
     /// Builds the network on the configured device and the loaders over `data`; metrics go to `metrics`.
     pub fn new(config: &Config, data: &Splits, metrics: Option<&Path>) -> Result<Session> {
         config.validate()?;
-        let train_set = data.train.clone().truncate(config.data.train_limit);
+        let d = &config.data;
+        let subset = crate::data::SubsetSpec { per_class: d.train_per_class, fraction: d.train_fraction, val_fraction: d.val_fraction };
+        let (train_set, val_set) = crate::data::stratified(&data.train.clone().truncate(d.train_limit), &subset, config.seed)?;
         let test_set = data.test.clone().truncate(config.data.test_limit);
         if train_set.height != train_set.width {
             return Err(Error::config("data.dataset", format!("images of {}×{}: the ResNets here take square images", train_set.height, train_set.width)));
@@ -121,19 +127,15 @@ impl Session {
         };
         let (mean, std) = train_set.channel_stats();
         let norm = Normalize { mean, std };
-        let d = &config.data;
         let train = Loader::new(
             Arc::new(train_set),
             LoaderSpec { batch_size: d.batch_size, workers: d.workers, prefetch: d.prefetch, shuffle: true, drop_last: true, augment: Some(d.augment) },
             norm.clone(),
             config.seed,
         );
-        let test = Loader::new(
-            Arc::new(test_set),
-            LoaderSpec { batch_size: d.test_batch_size, workers: d.workers, prefetch: d.prefetch, shuffle: false, drop_last: false, augment: None },
-            norm,
-            config.seed,
-        );
+        let eval_spec = LoaderSpec { batch_size: d.test_batch_size, workers: d.workers, prefetch: d.prefetch, shuffle: false, drop_last: false, augment: None };
+        let val = val_set.map(|v| Loader::new(Arc::new(v), eval_spec.clone(), norm.clone(), config.seed));
+        let test = Loader::new(Arc::new(test_set), eval_spec, norm, config.seed);
         let k = split.len();
         Ok(Session {
             weights: TransportWeights::new(config.method, k),
@@ -144,10 +146,12 @@ impl Session {
             device,
             train,
             test,
+            val,
             network,
             metrics: MetricsWriter::create(metrics)?,
             data_epochs: 0,
             last_records: vec![None; k],
+            last_val: vec![None; k],
             phase_memory: PhaseMemory::default(),
             prefix_cache: None,
             run_dir: None,
@@ -352,10 +356,18 @@ impl Session {
         self.train.epoch(self.data_epochs - 1)
     }
 
-    /// Test accuracy of the heads of the modules in `which` (inference copies of the current weights).
-    pub fn evaluate(&self, which: Range<usize>) -> Vec<Option<f64>> {
+    /// Test accuracy of the heads of the modules in `which` (inference copies of the current weights); their
+    /// validation accuracy too, where there is a validation split, kept for their next records.
+    pub fn evaluate(&mut self, which: Range<usize>) -> Vec<Option<f64>> {
         let modules: Vec<LocalModule> = self.network.modules[..which.end].iter().map(|m| m.valid()).collect();
         let want: Vec<bool> = (0..which.end).map(|k| which.contains(&k)).collect();
+        if let Some(val) = &self.val {
+            for (k, a) in evaluate(&modules, &want, val, &self.infer_device).into_iter().enumerate() {
+                if a.is_some() {
+                    self.last_val[k] = a;
+                }
+            }
+        }
         evaluate(&modules, &want, &self.test, &self.infer_device)
     }
 
@@ -376,6 +388,7 @@ impl Session {
             tau: tau.is_finite().then_some(tau),
             train_acc: stats.accuracy(),
             test_acc,
+            val_acc: self.last_val[k].take(),
             steps: stats.steps,
             seconds: self.config.output.timings.then_some(seconds),
             // Measurements, like the seconds: off with `output.timings`, so that metrics files can compare byte for byte.
@@ -395,6 +408,7 @@ impl Session {
             if let Some(mut r) = self.last_records[k].clone() {
                 r.phase = "final".into();
                 r.test_acc = accs[k];
+                r.val_acc = self.last_val[k].take();
                 r.seconds = self.config.output.timings.then_some(seconds);
                 self.metrics.write(r)?;
             }
