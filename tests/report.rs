@@ -25,11 +25,51 @@ fn group<'a>(groups: &'a [Group], tau: &str) -> &'a Group {
     groups.iter().find(|g| g.label == format!("method.tau={tau}")).unwrap_or_else(|| panic!("no group τ = {tau}: {:?}", groups.iter().map(|g| &g.label).collect::<Vec<_>>()))
 }
 
+/// t_{0.975, n−1} for n = 2…30 seeds: the printed tables' values (12.706, 4.303, 3.182, … 2.045) to their
+/// three decimals, and scipy.stats.t.ppf(0.975, df) to 1e-9.
 #[test]
-fn t_quantiles_match_scipy() {
-    // scipy.stats.t.ppf(0.975, df)
-    for (df, q) in [(1.0, 12.706204736174694), (2.0, 4.302652729749462), (3.0, 3.1824463052837078), (4.0, 2.7764451051977934), (9.0, 2.262157162798205)] {
-        assert!((t_quantile(0.975, df) - q).abs() < 1e-9, "df {df}: {} against {q}", t_quantile(0.975, df));
+fn t_quantiles_match_the_published_table() {
+    const SCIPY: [(u32, f64); 29] = [
+    (1, 12.706204736174694),
+    (2, 4.302652729749462),
+    (3, 3.1824463052837078),
+    (4, 2.7764451051977934),
+    (5, 2.5705818356363146),
+    (6, 2.4469118511449786),
+    (7, 2.364624251592784),
+    (8, 2.306004135204166),
+    (9, 2.262157162798205),
+    (10, 2.228138851986274),
+    (11, 2.200985160091639),
+    (12, 2.1788128296672284),
+    (13, 2.1603686564627913),
+    (14, 2.144786687917804),
+    (15, 2.131449545559776),
+    (16, 2.1199052992212546),
+    (17, 2.1098155778333156),
+    (18, 2.1009220402410382),
+    (19, 2.0930240544083087),
+    (20, 2.085963447265864),
+    (21, 2.0796138447276795),
+    (22, 2.0738730679040254),
+    (23, 2.0686576104190486),
+    (24, 2.0638985616280245),
+    (25, 2.0595385527532972),
+    (26, 2.0555294386428735),
+    (27, 2.0518305164802846),
+    (28, 2.0484071417952454),
+    (29, 2.045229642132703)
+,
+    ];
+    // A printed table (e.g. NIST/SEMATECH e-Handbook 1.3.6.7.2), df = 1…29, three decimals.
+    const PRINTED: [f64; 29] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110,
+        2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045,
+    ];
+    for ((df, q), printed) in SCIPY.iter().zip(PRINTED) {
+        let t = t_quantile(0.975, *df as f64);
+        assert!((t - q).abs() < 1e-9, "df {df}: {t} against scipy's {q}");
+        assert!((t - printed).abs() <= 0.0005 + 1e-12, "df {df}: {t} against the printed {printed}");
     }
 }
 
@@ -116,6 +156,21 @@ fn a_folder_of_runs_is_read_and_anything_else_refused() {
     assert_eq!(runs.len(), 6);
     let err = load_runs(&[root.join("make.py")]).unwrap_err().to_string();
     assert!(err.contains("make.py") && err.contains("not a run directory"), "{err}");
+}
+
+#[test]
+fn runs_of_different_datasets_are_refused_naming_them() {
+    let tmp = common::tmp("report-datasets");
+    let other = tmp.join("mnist-run");
+    std::fs::create_dir_all(&other).unwrap();
+    let src = fixtures()[0].clone();
+    for f in ["metrics.jsonl", "summary.json"] {
+        std::fs::copy(src.join(f), other.join(f)).unwrap();
+    }
+    let config = std::fs::read_to_string(src.join("config.toml")).unwrap().replace("dataset = \"fashion-mnist-demo\"", "dataset = \"mnist\"\ndir = \"/nowhere\"");
+    std::fs::write(other.join("config.toml"), config).unwrap();
+    let err = load_runs(&[src, other]).unwrap_err().to_string();
+    assert!(err.contains("different datasets") && err.contains("`mnist`") && err.contains("`fashion-mnist-demo`"), "{err}");
 }
 
 /// Runs that vary the mode, with timings on: throughput per group, and the memory/throughput figure.

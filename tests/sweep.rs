@@ -56,6 +56,9 @@ fn bad_sweep_files_are_refused_with_the_reason() {
         ("[axes]\n\"optim.lr\" = [0.1, -1.0]\n", "optim.lr"),
         ("[axes]\nlabel = [\"a\", \"a\"]\n", "two runs would be named `a`"),
         ("axis = 1\n", "unknown field"),
+        ("[axes]\n\"optim.learning_rate\" = [0.1]\n", "unknown field `learning_rate`"),
+        ("[axes]\nseed = [\"zero\"]\n", "seed"),
+        ("[axes]\n\"train.mode\" = [\"sideways\"]\n", "sideways"),
     ];
     for (text, expected) in cases {
         let f = root.join("bad.toml");

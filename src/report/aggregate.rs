@@ -44,9 +44,23 @@ fn load_run(dir: &Path, name: String) -> Result<LoadedRun> {
     Ok(LoadedRun { name, dir: dir.to_path_buf(), flat: flatten_toml(&text), config, records, summary })
 }
 
-/// The finished runs under `paths` (each a run directory or a sweep directory), and one line for each run
-/// left out (not finished).
+/// The finished runs under `paths` (each a run directory, a sweep directory or a folder of them), and one
+/// line for each run left out (not finished). Runs of different datasets are refused: their accuracies
+/// do not average.
 pub fn load_runs(paths: &[PathBuf]) -> Result<(Vec<LoadedRun>, Vec<String>)> {
+    let (runs, skipped) = load_runs_any(paths)?;
+    let mut datasets: BTreeMap<&str, &LoadedRun> = BTreeMap::new();
+    for r in &runs {
+        datasets.entry(r.config.data.dataset.as_str()).or_insert(r);
+    }
+    if datasets.len() > 1 {
+        let list: Vec<String> = datasets.iter().map(|(d, r)| format!("`{d}` (e.g. {})", r.dir.display())).collect();
+        return Err(Error::config("data.dataset", format!("the runs are of different datasets: {}; report each dataset on its own", list.join(", "))));
+    }
+    Ok((runs, skipped))
+}
+
+fn load_runs_any(paths: &[PathBuf]) -> Result<(Vec<LoadedRun>, Vec<String>)> {
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
     for p in paths {
@@ -78,7 +92,7 @@ pub fn load_runs(paths: &[PathBuf]) -> Result<(Vec<LoadedRun>, Vec<String>)> {
                 return Err(Error::data(p, "holds no run (config.toml) or sweep (manifest.json), nor do its subfolders"));
             }
             inner.sort();
-            let (r, s) = load_runs(&inner)?;
+            let (r, s) = load_runs_any(&inner)?;
             runs.extend(r);
             skipped.extend(s);
         } else {

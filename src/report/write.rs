@@ -142,6 +142,12 @@ pub fn html(report: &Report, figures: &[(String, String)]) -> String {
         }
         let _ = writeln!(s, "</table>");
     }
+    // Where each figure lies on the page, for tools/check_report_html.py (read with Chromium's --dump-dom).
+    s.push_str(
+        "<pre id=\"figure-rects\" hidden></pre>\n<script>document.getElementById('figure-rects').textContent = \
+         [...document.querySelectorAll('figure > svg')].map(e => { const b = e.getBoundingClientRect(); \
+         return [b.left, b.top + window.scrollY, b.width, b.height].map(Math.round).join(','); }).join(';');</script>\n",
+    );
     s.push_str("</body></html>\n");
     s
 }
