@@ -255,3 +255,71 @@ fn epochs_and_tau_are_chosen_on_validation() {
     let md = trgl::report::write::markdown(&report);
     assert!(md.contains("test at the best val epoch") && md.contains("Chosen on validation: method.tau"), "{md}");
 }
+
+/// The series lines of an SVG figure (plotters draws them 2 px wide), as pixel points, in drawing order.
+fn series_lines(svg: &str) -> Vec<Vec<(f64, f64)>> {
+    svg.lines()
+        .filter(|l| l.starts_with("<polyline") && l.contains("stroke-width=\"2\""))
+        .map(|l| {
+            let points = l.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
+            points.split_whitespace().map(|p| p.split_once(',').map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap())).unwrap()).collect()
+        })
+        .collect()
+}
+
+/// Pixels are a fixed affine map of values: fitted on the two most distant values, every other point lies
+/// on it within a pixel (the SVG rounds to whole pixels).
+fn assert_affine(pairs: &[(f64, f64)], what: &str) {
+    let lo = pairs.iter().cloned().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+    let hi = pairs.iter().cloned().max_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+    assert!(hi.0 > lo.0, "{what}: no spread of values");
+    let slope = (hi.1 - lo.1) / (hi.0 - lo.0);
+    for &(v, px) in pairs {
+        let expected = lo.1 + slope * (v - lo.0);
+        assert!((px - expected).abs() <= 1.0, "{what}: value {v} drawn at {px}, the map says {expected:.1}");
+    }
+}
+
+/// Each figure holds report.json's series and their values: one line per (module, group), one point per
+/// epoch, the points where the values put them.
+#[test]
+fn the_figures_hold_the_reports_series_and_values() {
+    let out = common::tmp("report-svg");
+    let (runs, skipped) = load_runs(&fixtures()).unwrap();
+    let report = build(&runs, skipped, None);
+    trgl::report::write::write_all(&report, &out).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let groups = json["groups"].as_array().unwrap();
+
+    let lines = series_lines(&std::fs::read_to_string(out.join("test_accuracy.svg")).unwrap());
+    let modules = groups[0]["test_acc_curves"].as_array().unwrap().len();
+    assert_eq!(lines.len(), modules * groups.len(), "one line per module and group");
+    for m in 0..modules {
+        let (mut ys, mut xs) = (Vec::new(), Vec::new());
+        for (g, group) in groups.iter().enumerate() {
+            let curve = group["test_acc_curves"][m].as_array().unwrap();
+            let line = &lines[m * groups.len() + g];
+            assert_eq!(line.len(), curve.len(), "module {}: one point per epoch", m + 1);
+            for (p, point) in curve.iter().zip(line) {
+                ys.push((p["value"]["mean"].as_f64().unwrap(), point.1));
+                xs.push((p["epoch"].as_f64().unwrap(), point.0));
+            }
+        }
+        assert_affine(&ys, &format!("test_accuracy.svg module {} y", m + 1));
+        assert_affine(&xs, &format!("test_accuracy.svg module {} x", m + 1));
+    }
+
+    // τ figure: one line per module, a point per τ, at its final accuracy.
+    let lines = series_lines(&std::fs::read_to_string(out.join("tau.svg")).unwrap());
+    let mut ys = Vec::new();
+    for m in 0..modules {
+        let line = &lines[m];
+        assert_eq!(line.len(), groups.len(), "module {}: a point per τ", m + 1);
+        // Points go by increasing τ: 0.5, then ∞ (the right end).
+        let by_tau = |label: &str| groups.iter().find(|g| g["label"] == label).unwrap()["modules"][m]["final_acc"]["mean"].as_f64().unwrap();
+        ys.push((by_tau("method.tau=0.5"), line[0].1));
+        ys.push((by_tau("method.tau=inf"), line[1].1));
+        assert!(line[1].0 > line[0].0, "∞ is right of 0.5");
+    }
+    assert_affine(&ys, "tau.svg y");
+}
