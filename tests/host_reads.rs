@@ -106,7 +106,7 @@ fn a_read_planted_inside_the_step_is_counted() {
 #[test]
 fn evaluating_every_head_reads_once() {
     let _g = serial();
-    let s = session(Mode::Parallel, 0, false);
+    let mut s = session(Mode::Parallel, 0, false);
     let before = host_reads();
     let accs = s.evaluate(0..4);
     assert_eq!(host_reads() - before, 1);
