@@ -153,3 +153,23 @@ fn a_transformer_block_has_two_branches_in_its_kinetic_energy() {
     assert_eq!(logits.dims(), [2, 10]);
     assert!(net.modules.iter().all(|m| matches!(m.head, trgl::model::Head::Token(_))));
 }
+
+/// `head.pool_kernel`: the 1cnn head's pooled side follows the module's resolution (the published code's
+/// AvgPool2d(apc)), where `head.pool` is one side for every module: ResNet-20 on 32 px, K = 3 — module 1
+/// ends at 32×32 with 16 channels, module 2 at 16×16 with 32: kernel 8 pools them to 4×4 and 2×2.
+#[test]
+fn a_pool_kernel_makes_the_pooled_side_follow_the_resolution() {
+    let params = |set: &[&str]| -> Vec<usize> {
+        let mut o: Vec<String> = vec!["model.arch=\"resnet20\"".into(), "split.modules=3".into(), "head.kind=\"1cnn\"".into()];
+        o.extend(set.iter().map(|s| s.to_string()));
+        let config = trgl::config::Config::from_toml_str("", "test", &o).unwrap();
+        let (_, _, network) = trgl::train::session::network_from_config(&config, 3, 32, 10).unwrap();
+        network.modules.iter().map(|m| trgl::model::trainable_params(&m.head)).collect()
+    };
+    let one = params(&["head.pool=1"]);
+    let kernel = params(&["head.pool_kernel=8"]);
+    // Only the linear layer differs: channels × (side² − 1) × classes more weights.
+    assert_eq!(kernel[0] - one[0], 16 * (4 * 4 - 1) * 10);
+    assert_eq!(kernel[1] - one[1], 32 * (2 * 2 - 1) * 10);
+    assert_eq!(kernel[2], one[2], "the last module has the network's own head");
+}

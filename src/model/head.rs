@@ -31,8 +31,14 @@ pub enum HeadKind {
 #[serde(deny_unknown_fields, default)]
 pub struct HeadSpec {
     pub kind: HeadKind,
-    /// Side of the average pool's output for `1cnn` (clamped to the feature map's size).
+    /// Side of the average pool's output for `1cnn` (clamped to the feature map's size), the same for every
+    /// module.
     pub pool: usize,
+    /// `1cnn`: pool with this kernel instead (0 = off), so that the pooled side follows the module's
+    /// resolution — side / kernel, e.g. 2×2 on a 16×16 stage and 1×1 on an 8×8 one for kernel 8: what the
+    /// paper's published code does (`nn.AvgPool2d(apc)`, apc = 8 for its CIFAR ResNet-110 script). Pooled
+    /// adaptively to that side, which equals AvgPool2d(kernel) wherever the kernel divides the side.
+    pub pool_kernel: usize,
     /// Hidden width of the fully connected layers of `1c2f` and `mlp-sr`.
     pub hidden: usize,
     /// Number of 1×1 conv layers of `mlp-sr`.
@@ -41,7 +47,14 @@ pub struct HeadSpec {
 
 impl Default for HeadSpec {
     fn default() -> Self {
-        HeadSpec { kind: HeadKind::OneCnn, pool: 4, hidden: 128, mlp_sr_layers: 2 }
+        HeadSpec { kind: HeadKind::OneCnn, pool: 4, pool_kernel: 0, hidden: 128, mlp_sr_layers: 2 }
+    }
+}
+
+impl HeadSpec {
+    /// The pooled side of a `1cnn` head on a `size` × `size` feature map.
+    pub fn pool_side(&self, size: usize) -> usize {
+        if self.pool_kernel > 0 { (size / self.pool_kernel).max(1) } else { self.pool.min(size).max(1) }
     }
 }
 
@@ -97,7 +110,7 @@ impl Head {
         let c = channels;
         match spec.kind {
             HeadKind::OneCnn => {
-                let pool = spec.pool.min(size).max(1);
+                let pool = spec.pool_side(size);
                 Head::OneCnn(OneCnnHead {
                     conv: conv(c, c, 3, 1, init, device),
                     bn: batch_norm(c, device),
