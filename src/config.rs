@@ -239,6 +239,15 @@ impl Default for OutputConfig {
     }
 }
 
+/// A `--set` value: read as TOML (`0.1`, `true`, `inf`, `[1, 2]`, `"text"`), or a bare string when it is
+/// not valid TOML.
+pub fn parse_value(value: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {value}")) {
+        Ok(mut t) => t.remove("v").expect("parsed table has v"),
+        Err(_) => toml::Value::String(value.trim().to_string()),
+    }
+}
+
 /// Sets `key` (dotted path, e.g. `optim.lr`) to `value` in a TOML tree. The value is read as TOML
 /// (`0.1`, `true`, `inf`, `[1, 2]`, `"text"`), or taken as a bare string when it is not valid TOML.
 pub fn apply_override(tree: &mut toml::Table, assignment: &str) -> Result<()> {
@@ -246,10 +255,7 @@ pub fn apply_override(tree: &mut toml::Table, assignment: &str) -> Result<()> {
         .split_once('=')
         .ok_or_else(|| Error::config(assignment, "an override is written key=value, e.g. --set optim.lr=0.01"))?;
     let key = key.trim();
-    let value: toml::Value = match toml::from_str::<toml::Table>(&format!("v = {value}")) {
-        Ok(mut t) => t.remove("v").expect("parsed table has v"),
-        Err(_) => toml::Value::String(value.trim().to_string()),
-    };
+    let value = parse_value(value);
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().filter(|s| !s.is_empty()).ok_or_else(|| Error::config(key, "empty key"))?;
     let mut table = tree;

@@ -276,11 +276,7 @@ fn stat(values: impl Iterator<Item = Option<f64>>) -> Option<MeanCi> {
 
 /// Parses `field=value` as `--set` does, into the flattened form of a config value.
 pub fn flat_value(value: &str) -> String {
-    let v: toml::Value = match toml::from_str::<toml::Table>(&format!("v = {value}")) {
-        Ok(mut t) => t.remove("v").expect("parsed table has v"),
-        Err(_) => toml::Value::String(value.trim().to_string()),
-    };
-    crate::sweep::spec::toml_json(&v).to_string()
+    crate::sweep::spec::toml_json(&crate::config::parse_value(value)).to_string()
 }
 
 /// Groups `runs` and computes every figure; `compare` = (field, baseline value) for the paired
