@@ -152,6 +152,7 @@ impl Sweep {
         };
         let factors = factors(&spec, file)?;
         let mut runs = Vec::new();
+        let base_text = toml::to_string(&base).expect("a TOML table serialises");
         let total: usize = factors.iter().map(|f| f.values.len()).product();
         for index in 0..total {
             // Mixed radix, the first factor most significant: it varies slowest.
@@ -180,7 +181,6 @@ impl Sweep {
             overrides.extend(assignments.iter().cloned());
             overrides.push(format!("output.dir={}", toml_literal(&toml::Value::String(dir.join("runs").join(&name).display().to_string()))));
             overrides.push("output.progress=false".into());
-            let base_text = toml::to_string(&base).expect("a TOML table serialises");
             let config = Config::from_toml_str(&base_text, &format!("{} (run {name})", file.display()), &overrides)?;
             runs.push(PlannedRun { name, assignments, config });
         }
