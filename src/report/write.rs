@@ -17,40 +17,90 @@ fn plain(m: &Option<MeanCi>, scale: f64, decimals: usize) -> String {
     m.as_ref().map_or("-".into(), |m| m.display(scale, decimals))
 }
 
+/// A table of the report: its header, whether each column is right-aligned, its rows.
+struct Table {
+    header: Vec<&'static str>,
+    right: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+/// One section of the report as Markdown and HTML both show it: a heading, a sentence, maybe a table.
+struct Section {
+    heading: String,
+    text: String,
+    table: Option<Table>,
+}
+
+/// Each group's table, the settings chosen on validation, the paired differences.
+fn sections(report: &Report) -> Vec<Section> {
+    let has_val = report.groups.iter().any(|g| g.modules.iter().any(|m| m.final_val_acc.is_some()));
+    let mut out = Vec::new();
+    for g in &report.groups {
+        let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
+        let mut header = vec!["module", "final test", "best test", "train (last epoch)", "train − test", "kinetic energy"];
+        if has_val {
+            header.extend(["final val", "test at the best val epoch"]);
+        }
+        let rows = g
+            .modules
+            .iter()
+            .map(|m| {
+                let mut row = vec![m.module.to_string(), pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4)];
+                if has_val {
+                    row.extend([pct(&m.final_val_acc), pct(&m.val_selected_test_acc)]);
+                }
+                row
+            })
+            .collect();
+        out.push(Section {
+            heading: g.label.clone(),
+            text: format!(
+                "n = {}, seeds {}; wall time {} s; {} training images/s; peak host allocation {} MiB",
+                g.runs.len(),
+                seeds.join(", "),
+                plain(&g.seconds, 1.0, 1),
+                plain(&g.images_per_second, 1.0, 1),
+                plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1)
+            ),
+            table: Some(Table { right: vec![true; header.len()], header, rows }),
+        });
+    }
+    for c in &report.selections {
+        out.push(Section {
+            heading: format!("Chosen on validation: {} among {} values ({})", c.field, c.candidates, c.among),
+            text: format!("{} = {}: last module's final validation accuracy {}, its test accuracy {}", c.field, c.chosen, c.val_acc.display(100.0, 2), pct(&c.test_acc)),
+            table: None,
+        });
+    }
+    for c in &report.comparisons {
+        let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();
+        out.push(Section {
+            heading: format!("Paired difference: ({}) − ({})", c.group, c.baseline),
+            text: format!("Per seed, then mean ± 95 % CI over the {} seeds present in both ({}); points of accuracy.", c.seeds.len(), seeds.join(", ")),
+            table: Some(Table {
+                header: vec!["module", "final test", "best test", "final: CI"],
+                right: vec![true, true, true, false],
+                rows: c.modules.iter().map(|m| vec![m.module.to_string(), pct(&m.final_acc), pct(&m.best_acc), m.verdict.clone()]).collect(),
+            }),
+        });
+    }
+    out
+}
+
 pub fn markdown(report: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Report\n");
     let _ = writeln!(s, "Accuracies in %, mean ± half-width of the two-sided 95 % Student-t interval over seeds; `(n = 1)`: one seed, no interval.\n");
-    let has_val = report.groups.iter().any(|g| g.modules.iter().any(|m| m.final_val_acc.is_some()));
-    for g in &report.groups {
-        let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
-        let _ = writeln!(s, "## {}\n", g.label);
-        let _ = writeln!(s, "n = {}, seeds {}; wall time {} s; {} training images/s; peak host allocation {} MiB\n", g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.images_per_second, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
-        let _ = write!(s, "| module | final test | best test | train (last epoch) | train − test | kinetic energy |");
-        let _ = writeln!(s, "{}", if has_val { " final val | test at the best val epoch |\n|---:|---:|---:|---:|---:|---:|---:|---:|" } else { "\n|---:|---:|---:|---:|---:|---:|" });
-        for m in &g.modules {
-            let _ = write!(s, "| {} | {} | {} | {} | {} | {} |", m.module, pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4));
-            let _ = writeln!(s, "{}", if has_val { format!(" {} | {} |", pct(&m.final_val_acc), pct(&m.val_selected_test_acc)) } else { String::new() });
+    for section in sections(report) {
+        let _ = writeln!(s, "## {}\n\n{}\n", section.heading, section.text);
+        if let Some(t) = section.table {
+            let _ = writeln!(s, "| {} |", t.header.join(" | "));
+            let _ = writeln!(s, "|{}|", t.right.iter().map(|&r| if r { "---:" } else { "---" }).collect::<Vec<_>>().join("|"));
+            for row in &t.rows {
+                let _ = writeln!(s, "| {} |", row.join(" | "));
+            }
+            let _ = writeln!(s);
         }
-        let _ = writeln!(s);
-    }
-    for c in &report.selections {
-        let _ = writeln!(
-            s,
-            "## Chosen on validation: {} among {} values ({})\n\n{} = {}: last module's final validation accuracy {}, its test accuracy {}\n",
-            c.field, c.candidates, c.among, c.field, c.chosen, c.val_acc.display(100.0, 2), pct(&c.test_acc)
-        );
-    }
-    for c in &report.comparisons {
-        let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();
-        let _ = writeln!(s, "## Paired difference: ({}) − ({})\n", c.group, c.baseline);
-        let _ = writeln!(s, "Per seed, then mean ± 95 % CI over the {} seeds present in both ({}); points of accuracy.\n", c.seeds.len(), seeds.join(", "));
-        let _ = writeln!(s, "| module | final test | best test | final: CI |");
-        let _ = writeln!(s, "|---:|---:|---:|---|");
-        for m in &c.modules {
-            let _ = writeln!(s, "| {} | {} | {} | {} |", m.module, pct(&m.final_acc), pct(&m.best_acc), m.verdict);
-        }
-        let _ = writeln!(s);
     }
     if !report.skipped.is_empty() {
         let _ = writeln!(s, "## Left out\n");
@@ -114,33 +164,17 @@ pub fn html(report: &Report, figures: &[(String, String)]) -> String {
         let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
         let _ = writeln!(s, "<figure><figcaption>{}</figcaption>\n{body}\n</figure>", escape(caption));
     }
-    let has_val = report.groups.iter().any(|g| g.modules.iter().any(|m| m.final_val_acc.is_some()));
-    for g in &report.groups {
-        let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
-        let _ = writeln!(s, "<h2>{}</h2>\n<p>n = {}, seeds {}; wall time {} s; {} training images/s; peak host allocation {} MiB</p>", escape(&g.label), g.runs.len(), seeds.join(", "), plain(&g.seconds, 1.0, 1), plain(&g.images_per_second, 1.0, 1), plain(&g.peak_alloc_bytes, 1.0 / (1 << 20) as f64, 1));
-        let val_head = if has_val { "<th>final val</th><th>test at the best val epoch</th>" } else { "" };
-        let _ = writeln!(s, "<table><tr><th>module</th><th>final test</th><th>best test</th><th>train (last epoch)</th><th>train − test</th><th>kinetic energy</th>{val_head}</tr>");
-        for m in &g.modules {
-            let val = if has_val { format!("<td>{}</td><td>{}</td>", pct(&m.final_val_acc), pct(&m.val_selected_test_acc)) } else { String::new() };
-            let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{val}</tr>", m.module, pct(&m.final_acc), pct(&m.best_acc), pct(&m.train_acc), pct(&m.gap), plain(&m.kinetic_energy, 1.0, 4));
+    for section in sections(report) {
+        let _ = writeln!(s, "<h2>{}</h2>\n<p>{}</p>", escape(&section.heading), escape(&section.text));
+        if let Some(t) = section.table {
+            let cells = |tag: &str, row: &[String]| row.iter().map(|c| format!("<{tag}>{}</{tag}>", escape(c))).collect::<String>();
+            let header: Vec<String> = t.header.iter().map(|h| h.to_string()).collect();
+            let _ = writeln!(s, "<table><tr>{}</tr>", cells("th", &header));
+            for row in &t.rows {
+                let _ = writeln!(s, "<tr>{}</tr>", cells("td", row));
+            }
+            let _ = writeln!(s, "</table>");
         }
-        let _ = writeln!(s, "</table>");
-    }
-    for c in &report.selections {
-        let _ = writeln!(
-            s,
-            "<h2>Chosen on validation: {} among {} values ({})</h2>\n<p>{} = {}: last module's final validation accuracy {}, its test accuracy {}</p>",
-            escape(&c.field), c.candidates, escape(&c.among), escape(&c.field), escape(&c.chosen), c.val_acc.display(100.0, 2), pct(&c.test_acc)
-        );
-    }
-    for c in &report.comparisons {
-        let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();
-        let _ = writeln!(s, "<h2>Paired difference: ({}) − ({})</h2>\n<p>Per seed, then mean ± 95 % CI over the {} seeds present in both ({}); points of accuracy.</p>", escape(&c.group), escape(&c.baseline), c.seeds.len(), seeds.join(", "));
-        let _ = writeln!(s, "<table><tr><th>module</th><th>final test</th><th>best test</th><th>final: CI</th></tr>");
-        for m in &c.modules {
-            let _ = writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", m.module, pct(&m.final_acc), pct(&m.best_acc), escape(&m.verdict));
-        }
-        let _ = writeln!(s, "</table>");
     }
     // Where each figure lies on the page, for tools/check_report_html.py (read with Chromium's --dump-dom).
     s.push_str(
