@@ -327,7 +327,7 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
                     best_acc: stat(members.iter().map(|r| module(r).and_then(|s| s.best_acc))),
                     train_acc: stat(members.iter().map(|r| last(r).map(|l| l.train_acc))),
                     gap: stat(members.iter().map(|r| Some(last(r)?.train_acc - module(r)?.final_acc?))),
-                    kinetic_energy: stat(members.iter().map(|r| last(r).map(|l| l.kinetic_energy))),
+                    kinetic_energy: stat(members.iter().map(|r| last(r).as_ref().and_then(measured_kinetic))),
                     final_val_acc: stat(members.iter().map(|r| final_record(&r.records, m).and_then(|f| f.val_acc))),
                     val_selected_test_acc: stat(members.iter().map(|r| val_selected(&r.records, m))),
                 }
@@ -338,7 +338,7 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
         g.peak_rss_bytes = stat(members.iter().map(|r| r.summary.peak_rss_bytes.map(|b| b as f64)));
         g.images_per_second = stat(members.iter().map(|r| images_per_second(r)));
         g.test_acc_curves = (1..=k).map(|m| curve(&members, m, |r| r.test_acc)).collect();
-        g.kinetic_curves = (1..=k).map(|m| curve(&members, m, |r| Some(r.kinetic_energy))).collect();
+        g.kinetic_curves = (1..=k).map(|m| curve(&members, m, measured_kinetic)).collect();
     }
     let default_compare = varying.iter().any(|k| k == "method.tau") && groups.iter().any(|g| g.key.get("method.tau").map(String::as_str) == Some("\"inf\""));
     let compare: Option<(String, String)> = match compare {
@@ -409,4 +409,10 @@ fn comparisons(runs: &[LoadedRun], groups: &[Group], field: &str, base: &str) ->
         out.push(Comparison { field: field.to_string(), group: g.label.clone(), baseline: b.label.clone(), seeds, modules });
     }
     out
+}
+
+/// A record's kinetic energy, where training measured one: end-to-end training's loss has no transport
+/// term, and its records' 0 means "not measured", not "no motion".
+fn measured_kinetic(r: &Record) -> Option<f64> {
+    (r.mode != "e2e").then_some(r.kinetic_energy)
 }
