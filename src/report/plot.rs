@@ -75,6 +75,9 @@ pub struct CurvesFigure<'a> {
     pub curves: fn(&Group) -> &Vec<Vec<CurvePoint>>,
     pub y_desc: &'a str,
     pub scale: f64,
+    /// Where the quantity can lie (scaled): bands are drawn inside it. With two or three seeds a 95 % band
+    /// can reach past 100 % or below 0, which would only squash the curves.
+    pub bounds: (f64, f64),
 }
 
 /// Legend entries per row of a legend `width` pixels wide.
@@ -117,7 +120,11 @@ impl Figure for CurvesFigure<'_> {
         }
         let max_epoch = self.groups.iter().flat_map(|g| (self.curves)(g).iter().flatten()).map(|p| p.epoch).max().unwrap_or(1).max(2);
         for (m, area) in body.split_evenly((rows, cols)).iter().enumerate().take(k) {
-            let band = |p: &CurvePoint| (self.scale * p.value.low().unwrap_or(p.value.mean), self.scale * p.value.high().unwrap_or(p.value.mean));
+            let (floor, ceiling) = self.bounds;
+            let band = |p: &CurvePoint| {
+                let (lo, hi) = (self.scale * p.value.low().unwrap_or(p.value.mean), self.scale * p.value.high().unwrap_or(p.value.mean));
+                (lo.max(floor), hi.min(ceiling))
+            };
             let (lo, hi) = y_range(self.groups.iter().filter_map(|g| (self.curves)(g).get(m)).flatten().map(band));
             let mut chart = ChartBuilder::on(area)
                 .caption(format!("module {}", m + 1), (FAMILY, 16))
@@ -363,8 +370,8 @@ pub fn render<F: Figure>(figure: &F, out: &Path) -> Result<(String, Vec<PathBuf>
 pub fn figures(report: &Report, out: &Path) -> Result<(Vec<(String, String)>, Vec<PathBuf>)> {
     let mut inline = Vec::new();
     let mut files = Vec::new();
-    let stagnation = CurvesFigure { name: "test_accuracy", groups: &report.groups, curves: |g| &g.test_acc_curves, y_desc: "test accuracy %", scale: 100.0 };
-    let kinetic = CurvesFigure { name: "kinetic_energy", groups: &report.groups, curves: |g| &g.kinetic_curves, y_desc: "kinetic energy", scale: 1.0 };
+    let stagnation = CurvesFigure { name: "test_accuracy", groups: &report.groups, curves: |g| &g.test_acc_curves, y_desc: "test accuracy %", scale: 100.0, bounds: (0.0, 100.0) };
+    let kinetic = CurvesFigure { name: "kinetic_energy", groups: &report.groups, curves: |g| &g.kinetic_curves, y_desc: "kinetic energy", scale: 1.0, bounds: (0.0, f64::INFINITY) };
     for (name, (svg, paths)) in [("test accuracy per module against epoch", render(&stagnation, out)?), ("kinetic energy per module against epoch", render(&kinetic, out)?)] {
         inline.push((name.to_string(), svg));
         files.extend(paths);

@@ -157,6 +157,7 @@ pub fn html(report: &Report, figures: &[(String, String)]) -> String {
          body{font-family:sans-serif;margin:2em;max-width:1500px;color:#222}\n\
          table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 9px;text-align:right}\n\
          th{background:#f2f2f2}figure{margin:1em 0 2em}figcaption{font-weight:bold;margin-bottom:0.4em}\n\
+         figure svg{max-width:100%;height:auto}\n\
          </style></head><body>\n<h1>trgl report</h1>\n\
          <p>Accuracies in %, mean ± half-width of the two-sided 95 % Student-t interval over seeds; (n = 1): one seed, no interval.</p>\n",
     );
