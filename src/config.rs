@@ -269,17 +269,40 @@ pub fn apply_override(tree: &mut toml::Table, assignment: &str) -> Result<()> {
     Ok(())
 }
 
+/// A config that does not deserialise: the error names the file when the file alone is wrong, else the
+/// first `--set` after which it stops deserialising (not the file, which was fine).
+fn blame(
+    file_tree: &toml::Table,
+    origin: &str,
+    overrides: &[String],
+    error: toml::de::Error,
+    parse: impl Fn(&toml::Table) -> std::result::Result<Config, toml::de::Error>,
+) -> Error {
+    let mut tree = file_tree.clone();
+    if let Err(e) = parse(&tree) {
+        return Error::ConfigParse { path: origin.into(), message: e.to_string() };
+    }
+    for o in overrides {
+        if apply_override(&mut tree, o).is_ok() {
+            if let Err(e) = parse(&tree) {
+                return Error::ConfigParse { path: format!("--set {o} (over {origin})"), message: e.to_string() };
+            }
+        }
+    }
+    Error::ConfigParse { path: origin.into(), message: error.to_string() }
+}
+
 impl Config {
     /// Parses TOML text (`origin` names it in errors), applies overrides, validates.
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Config> {
         let mut tree: toml::Table =
             toml::from_str(text).map_err(|e| Error::ConfigParse { path: origin.into(), message: e.to_string() })?;
+        let file_tree = tree.clone();
         for o in overrides {
             apply_override(&mut tree, o)?;
         }
-        let config: Config = toml::Value::Table(tree)
-            .try_into()
-            .map_err(|e: toml::de::Error| Error::ConfigParse { path: origin.into(), message: e.to_string() })?;
+        let parse = |t: &toml::Table| -> std::result::Result<Config, toml::de::Error> { toml::Value::Table(t.clone()).try_into() };
+        let config = parse(&tree).map_err(|e| blame(&file_tree, origin, overrides, e, parse))?;
         config.validate()?;
         Ok(config)
     }

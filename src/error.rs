@@ -45,6 +45,15 @@ impl Error {
         Error::Data { path: path.into(), message: message.into() }
     }
 
+    /// A non-finite loss named by the epoch of the module's own training (a mode whose passes over the
+    /// data are not the module's epochs says which one it was).
+    pub fn in_epoch(self, epoch: usize) -> Self {
+        match self {
+            Error::NonFinite { module, step, value, .. } => Error::NonFinite { module, epoch, step, value },
+            other => other,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }

@@ -10,6 +10,8 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod flat;
+pub mod integrity;
 pub mod model;
 pub mod readback;
 pub mod report;

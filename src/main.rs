@@ -40,6 +40,9 @@ enum Command {
         /// Override a field: --set optim.lr=0.01 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// When output.dir holds a run: move it aside to <dir>.replaced-N and train anew (nothing is deleted).
+        #[arg(long, conflicts_with = "resume")]
+        force: bool,
     },
     /// Test accuracy of every module's head of a finished run.
     Eval {
@@ -84,6 +87,9 @@ enum Command {
         /// Output file (default: RUN/model.safetensors).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace --out when it exists (never a file of the run itself).
+        #[arg(long)]
+        force: bool,
     },
     /// Classify image files with a run's exported network (run `trgl export` first).
     Predict {
@@ -140,7 +146,7 @@ fn main() -> Result<()> {
                 println!("{a}");
             }
         }
-        Command::Train { config, resume, set } => {
+        Command::Train { config, resume, set, force } => {
             let (config, dir) = match (&config, &resume) {
                 (_, Some(run)) => {
                     trgl::train::checkpoint::find(run)?;
@@ -153,6 +159,13 @@ fn main() -> Result<()> {
                 }
                 (None, None) => bail!("give --config or --resume"),
             };
+            if resume.is_none() {
+                if let Some(aside) = trgl::train::run_dir::claim_new(&dir, force)? {
+                    eprintln!("moved the run that was in {} to {}", dir.display(), aside.display());
+                }
+            }
+            // Held until training ends: no second process starts, resumes or replaces this run meanwhile.
+            let _lock = trgl::train::run_dir::lock(&dir)?;
             let data = trgl::data::open(&config.data)?;
             let label = config.train.mode.name();
             let outcome = match resume {
@@ -184,7 +197,11 @@ fn main() -> Result<()> {
             };
             info(&config, batch, image_size, channels, classes)?;
         }
-        Command::Export { run, out } => {
+        Command::Export { run, out, force } => {
+            let default_out = run.join(trgl::train::export::SAFETENSORS_FILE);
+            let out = out.unwrap_or_else(|| default_out.clone());
+            trgl::train::export::check_export_path(&run, &out, force)?;
+            trgl::integrity::verify(&run, WEIGHTS_FILE, false)?;
             let mut config = Config::from_file(&run.join("config.toml"), &[])?;
             config.output.progress = false;
             let pre = trgl::train::export::Preprocess::load(&run)?;
@@ -193,8 +210,10 @@ fn main() -> Result<()> {
             let network = network
                 .try_load_file(&weights)
                 .with_context(|| format!("{}: cannot load the run's weights", weights.display()))?;
-            let out = out.unwrap_or_else(|| run.join("model.safetensors"));
             trgl::train::export::export_safetensors(&network, &out)?;
+            if out == default_out {
+                trgl::train::export::record_export_source(&run)?;
+            }
             println!("wrote {}", out.display());
         }
         Command::Predict { run, exit, images } => {
@@ -216,6 +235,7 @@ fn eval(run: &Path, set: &[String]) -> Result<()> {
     config.output.progress = false;
     let data = trgl::data::open(&config.data)?;
     let mut session = Session::new(&config, &data, None)?;
+    trgl::integrity::verify(run, WEIGHTS_FILE, false)?;
     let weights = run.join(WEIGHTS_FILE);
     session.network = session
         .network
@@ -276,16 +296,21 @@ fn demo(set: &[String]) -> Result<()> {
         bail!("the demo compares VanGL with TRGL: method.tau must be finite");
     }
     let mut summaries: Vec<RunSummary> = Vec::new();
+    // A fresh folder each time (runs/demo, runs/demo-2, …): an earlier demo's runs are kept.
+    let root = (1..)
+        .map(|n| if n == 1 { base.output.dir.clone() } else { PathBuf::from(format!("{}-{n}", base.output.dir.display())) })
+        .find(|d| ["vangl", "trgl"].iter().all(|r| matches!(trgl::train::run_dir::occupant(&d.join(r)), Ok(trgl::train::run_dir::Occupant::Nothing))))
+        .expect("a free folder");
     for (label, tau) in [("VanGL (tau = inf)".to_string(), f64::INFINITY), (format!("TRGL (tau = {tau})"), tau)] {
         let mut config = base.clone();
         config.method.tau = tau;
-        let dir = base.output.dir.join(if tau.is_finite() { "trgl" } else { "vangl" });
+        let dir = root.join(if tau.is_finite() { "trgl" } else { "vangl" });
         println!("training {label} …");
         let outcome = train::run(&config, &data, Some(&dir), &label)?;
         summaries.push(outcome.summary);
     }
     println!("\nTest accuracy of each module's head (final = after all training, best = over its epochs):\n");
     println!("{}", side_by_side(&summaries));
-    println!("metrics: {}/{{vangl,trgl}}/metrics.jsonl", base.output.dir.display());
+    println!("metrics: {}/{{vangl,trgl}}/metrics.jsonl", root.display());
     Ok(())
 }

@@ -224,6 +224,7 @@ fn run_with(tau: f64, seed: u64, val: &[f64], test: &[f64]) -> trgl::report::agg
         seconds: None,
         peak_alloc_bytes: None,
         peak_rss_bytes: None,
+        events: Vec::new(),
     };
     let mut records: Vec<Record> = val.iter().zip(test).enumerate().map(|(e, (&v, &t))| rec("train", e + 1, v, t)).collect();
     records.push(rec("final", val.len(), *val.last().unwrap(), *test.last().unwrap()));

@@ -142,6 +142,9 @@ fn truncated_and_foreign_checkpoints_are_refused() {
     let dir = common::tmp("bad-checkpoint");
     let config = write_config("parallel", &dir);
     assert!(Command::new(TRGL).args(["train", "--config"]).arg(&config).output().unwrap().status.success());
+    // As if killed after its last checkpoint: a finished run is not resumed at all.
+    std::fs::remove_file(dir.join("summary.json")).unwrap();
+    std::fs::remove_file(dir.join("weights.bpk")).unwrap();
     let resume = |dir: &Path| {
         let out = Command::new(TRGL).args(["train", "--resume"]).arg(dir).output().unwrap();
         assert!(!out.status.success());
@@ -158,6 +161,10 @@ fn truncated_and_foreign_checkpoints_are_refused() {
     let net = dir.join("checkpoint/network.bpk");
     let bytes = std::fs::read(&net).unwrap();
     std::fs::write(&net, &bytes[..bytes.len() / 2]).unwrap();
+    let e = resume(&dir);
+    assert!(e.contains("network.bpk") && e.contains("checksum mismatch"), "{e}");
+    // ... and without its checksum line (a checkpoint of an older trgl), the loader still refuses it.
+    std::fs::remove_file(dir.join("checkpoint/SHA256SUMS")).unwrap();
     let e = resume(&dir);
     assert!(e.contains("network.bpk") && e.contains("cannot load"), "{e}");
     // No checkpoint at all.
@@ -181,6 +188,8 @@ fn a_checkpoint_state_with_infinite_tau_reads_back() {
         weights: TransportWeights::new(spec, 2),
         last_records: vec![None, None],
         metrics_records: 2,
+        config: None,
+        seconds: 0.0,
     };
     let text = serde_json::to_string(&state).unwrap();
     let back: State = serde_json::from_str(&text).unwrap();

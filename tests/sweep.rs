@@ -115,7 +115,7 @@ fn a_sweep_killed_halfway_ends_as_an_uninterrupted_one() {
     child.wait().unwrap();
     // The job dies with its group; its lock goes with it a moment later.
     let start = Instant::now();
-    while trgl::sweep::manifest::is_locked(&second) {
+    while trgl::train::run_dir::is_locked(&second) {
         assert!(start.elapsed() < Duration::from_secs(10), "the killed job still holds its lock");
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 use super::dataset::{ImageSet, Splits};
 use crate::error::{Error, Result};
 
-const MAGIC: &[u8; 8] = b"TRGLSET1";
+/// Then the SHA-256 of everything after it: a flipped bit or a torn write is noticed, and the set
+/// decoded again.
+const MAGIC: &[u8; 8] = b"TRGLSET2";
 
 /// `$TRGL_CACHE_DIR`, else the platform's cache folder + `trgl/decoded`.
 pub fn cache_root() -> PathBuf {
@@ -76,9 +78,12 @@ fn write_set(out: &mut Vec<u8>, set: &ImageSet) {
 pub fn store(path: &Path, splits: &Splits) -> Result<()> {
     let dir = path.parent().expect("cache files live in a folder");
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut body = Vec::new();
+    write_set(&mut body, &splits.train);
+    write_set(&mut body, &splits.test);
     let mut bytes = MAGIC.to_vec();
-    write_set(&mut bytes, &splits.train);
-    write_set(&mut bytes, &splits.test);
+    bytes.extend(Sha256::digest(&body));
+    bytes.extend(body);
     let tmp = path.with_extension("tmp");
     let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     f.write_all(&bytes).and_then(|_| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
@@ -97,12 +102,14 @@ fn read_set(bytes: &[u8], pos: &mut usize, path: &Path) -> Result<ImageSet> {
     let get = |k: &str| header[k].as_u64().map(|v| v as usize).ok_or_else(corrupt);
     let (n, channels, height, width) = (get("n")?, get("channels")?, get("height")?, get("width")?);
     let classes: Vec<String> = serde_json::from_value(header["classes"].clone()).map_err(|_| corrupt())?;
-    let labels = take(n * 2)?.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect();
-    let pixels = take(n * channels * height * width)?.to_vec();
+    let labels = take(n.checked_mul(2).ok_or_else(corrupt)?)?.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect();
+    let size = [n, channels, height, width].iter().try_fold(1usize, |a, &b| a.checked_mul(b)).ok_or_else(corrupt)?;
+    let pixels = take(size)?.to_vec();
     Ok(ImageSet { pixels, labels, channels, height, width, classes })
 }
 
-/// Reads a cache file written by [`store`]; `None` when there is none.
+/// Reads a cache file written by [`store`]; `None` when there is none, or when it is damaged or of an
+/// older format (then the caller decodes the set again and replaces it).
 pub fn load(path: &Path, name: &str) -> Result<Option<Splits>> {
     let mut f = match std::fs::File::open(path) {
         Ok(f) => f,
@@ -112,9 +119,15 @@ pub fn load(path: &Path, name: &str) -> Result<Option<Splits>> {
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     if !bytes.starts_with(MAGIC) {
-        return Err(Error::data(path, "not a trgl cache file: delete it"));
+        eprintln!("warning: {}: not a cache file of this trgl version: decoding the set again", path.display());
+        return Ok(None);
     }
-    let mut pos = MAGIC.len();
+    let (digest, body) = bytes[MAGIC.len()..].split_at(32.min(bytes.len() - MAGIC.len()));
+    if Sha256::digest(body)[..] != *digest {
+        eprintln!("warning: {}: checksum mismatch (corrupted): decoding the set again", path.display());
+        return Ok(None);
+    }
+    let mut pos = MAGIC.len() + 32;
     let train = read_set(&bytes, &mut pos, path)?;
     let test = read_set(&bytes, &mut pos, path)?;
     Ok(Some(Splits { name: name.to_string(), train, test }))

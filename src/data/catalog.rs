@@ -236,6 +236,12 @@ const SVHN_EXTRA: RemoteFile = RemoteFile {
 };
 
 pub fn find(name: &str) -> Result<&'static DatasetInfo> {
+    if name == super::EMBEDDED {
+        return Err(Error::config(
+            "data.dataset",
+            format!("`{name}` is compiled into trgl: it has no files to fetch or check (`trgl data fetch fashion-mnist` downloads the full set)"),
+        ));
+    }
     CATALOG.iter().find(|d| d.name == name).ok_or_else(|| {
         let names: Vec<&str> = CATALOG.iter().map(|d| d.name).collect();
         Error::config("data.dataset", format!("unknown dataset `{name}`; expected fashion-mnist-demo or one of {}", names.join(", ")))

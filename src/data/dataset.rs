@@ -24,6 +24,33 @@ pub struct Splits {
     pub test: ImageSet,
 }
 
+impl Splits {
+    /// Refuses splits no run can use: no images, images of no pixels, or train and test images of
+    /// different shapes (every test accuracy would be meaningless).
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::config("data.dataset", format!("{}: {m}", self.name)));
+        for (what, set) in [("training", &self.train), ("test", &self.test)] {
+            if set.is_empty() {
+                return bad(format!("the {what} set has no images"));
+            }
+            if set.image_len() == 0 {
+                return bad(format!("the {what} images are {}×{}×{}: no pixels", set.channels, set.height, set.width));
+            }
+            if set.pixels.len() != set.len() * set.image_len() {
+                return bad(format!("the {what} set holds {} bytes for {} images of {} bytes", set.pixels.len(), set.len(), set.image_len()));
+            }
+        }
+        let shape = |s: &ImageSet| (s.channels, s.height, s.width);
+        if shape(&self.train) != shape(&self.test) {
+            return bad(format!("training images are {:?} (channels, height, width), test images {:?}: a network takes one shape", shape(&self.train), shape(&self.test)));
+        }
+        if self.train.classes.len() != self.test.classes.len() {
+            return bad(format!("the training set has {} classes, the test set {}", self.train.classes.len(), self.test.classes.len()));
+        }
+        Ok(())
+    }
+}
+
 impl ImageSet {
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -78,6 +105,9 @@ impl ImageSet {
         }
         if labels.dims.len() != 1 {
             return Err(Error::data(labels_path, format!("expected a label array of 1 dimension [N], got {:?}", labels.dims)));
+        }
+        if images.dims[1] == 0 || images.dims[2] == 0 {
+            return Err(Error::data(images_path, format!("images of {}×{} pixels: an image needs at least one", images.dims[1], images.dims[2])));
         }
         if images.dims[0] != labels.dims[0] {
             return Err(Error::data(

@@ -19,51 +19,87 @@ pub fn read_idx_file(path: &Path) -> Result<IdxArray> {
     parse_idx(&bytes, path)
 }
 
+/// gzip cannot expand data by much more than 1032:1 (deflate's limit). A gzipped IDX file whose header
+/// declares more data than this factor × its compressed size is refused before anything is decompressed,
+/// and decompression never reads past what the header declares (+1 byte, to notice trailing data), so
+/// a gzip bomb costs at most the declared size.
+pub const MAX_GZIP_RATIO: usize = 1100;
+
 /// Parses IDX bytes (gzipped or raw); `path` only names the source in errors.
 pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
-    let raw;
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| Error::data(path, format!("corrupt gzip stream: {e}")))?;
-        raw = out;
-        &raw[..]
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let limit = bytes.len().saturating_mul(MAX_GZIP_RATIO);
+        parse_stream(flate2::read::MultiGzDecoder::new(bytes), path, limit, true)
     } else {
-        bytes
-    };
-    if bytes.len() < 4 {
-        return Err(Error::data(path, format!("file is {} bytes: too short for an IDX header", bytes.len())));
+        parse_stream(bytes, path, bytes.len(), false)
     }
-    if bytes[0] != 0 || bytes[1] != 0 {
-        return Err(Error::data(path, format!("bad IDX magic {:02x} {:02x} {:02x} {:02x}: expected 00 00 08 <ndims>", bytes[0], bytes[1], bytes[2], bytes[3])));
+}
+
+/// Reads into `buf` until it is full or the stream ends; the count read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
-    if bytes[2] != 0x08 {
-        return Err(Error::data(path, format!("IDX element type 0x{:02x} is not supported: expected 0x08 (unsigned byte)", bytes[2])));
+    Ok(n)
+}
+
+/// `limit`: the most data bytes the source can hold (a raw file's size; a gzip stream's size × the ratio).
+fn parse_stream(mut r: impl Read, path: &Path, limit: usize, gzipped: bool) -> Result<IdxArray> {
+    let corrupt = |e: std::io::Error| Error::data(path, format!("corrupt gzip stream: {e}"));
+    let mut head = [0u8; 4];
+    let n = read_full(&mut r, &mut head).map_err(corrupt)?;
+    if n < 4 {
+        return Err(Error::data(path, format!("file is {n} bytes: too short for an IDX header")));
     }
-    let ndims = bytes[3] as usize;
+    if head[0] != 0 || head[1] != 0 {
+        return Err(Error::data(
+            path,
+            format!(
+                "not an IDX file: it starts {:02x} {:02x} {:02x} {:02x}, an IDX file starts 00 00 08 <number of dimensions> (bad IDX magic)",
+                head[0], head[1], head[2], head[3]
+            ),
+        ));
+    }
+    if head[2] != 0x08 {
+        return Err(Error::data(path, format!("IDX element type 0x{:02x} is not supported: expected 0x08 (unsigned byte)", head[2])));
+    }
+    let ndims = head[3] as usize;
     if ndims == 0 {
         return Err(Error::data(path, "IDX header declares 0 dimensions"));
     }
-    let header = 4 + 4 * ndims;
-    if bytes.len() < header {
-        return Err(Error::data(path, format!("truncated header: {ndims} dimensions need {header} bytes, file has {}", bytes.len())));
+    let mut dim_bytes = vec![0u8; 4 * ndims];
+    let n = read_full(&mut r, &mut dim_bytes).map_err(corrupt)?;
+    if n < dim_bytes.len() {
+        return Err(Error::data(path, format!("truncated header: {ndims} dimensions need {} bytes, file has {}", 4 + 4 * ndims, 4 + n)));
     }
-    let dims: Vec<usize> = (0..ndims)
-        .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
-        .collect();
+    let dims: Vec<usize> = dim_bytes.chunks_exact(4).map(|b| u32::from_be_bytes(b.try_into().unwrap()) as usize).collect();
     let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     let expected = expected.ok_or_else(|| Error::data(path, format!("dimensions {dims:?} overflow")))?;
-    let body = &bytes[header..];
-    if body.len() < expected {
-        let per_item: usize = dims[1..].iter().product::<usize>().max(1);
+    let per_item: usize = dims[1..].iter().product::<usize>().max(1);
+    if gzipped && expected > limit {
         return Err(Error::data(
             path,
-            format!("truncated: dimensions {dims:?} need {expected} data bytes, file has {} (record {} is incomplete)", body.len(), body.len() / per_item),
+            format!("header declares {expected} data bytes (dimensions {dims:?}), more than {MAX_GZIP_RATIO}× the {} compressed bytes can hold: not a real IDX file", limit / MAX_GZIP_RATIO),
         ));
     }
-    if body.len() > expected {
-        return Err(Error::data(path, format!("{} trailing bytes after the {expected} data bytes of dimensions {dims:?}", body.len() - expected)));
+    let mut data = Vec::new();
+    // Never more than the header declares (+1 to notice trailing data): a bomb cannot fill memory.
+    r.by_ref().take(expected as u64 + 1).read_to_end(&mut data).map_err(corrupt)?;
+    if data.len() < expected {
+        return Err(Error::data(
+            path,
+            format!("truncated: dimensions {dims:?} need {expected} data bytes, file has {} (record {} is incomplete)", data.len(), data.len() / per_item),
+        ));
     }
-    Ok(IdxArray { dims, data: body.to_vec() })
+    if data.len() > expected {
+        let more = if gzipped { "more".to_string() } else { format!("{}", limit - 4 - 4 * ndims - expected) };
+        return Err(Error::data(path, format!("{more} trailing bytes after the {expected} data bytes of dimensions {dims:?}")));
+    }
+    Ok(IdxArray { dims, data })
 }

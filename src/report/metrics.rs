@@ -42,12 +42,18 @@ pub struct Record {
     /// The process's peak RSS at the end of the epoch's training (reset at its start on Linux).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub peak_rss_bytes: Option<usize>,
+    /// What happened to the run before this record that a reader must know of (a resume with a changed
+    /// output setting); usually absent.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub events: Vec<String>,
 }
 
 pub struct MetricsWriter {
     path: PathBuf,
     out: Option<BufWriter<File>>,
     pub records: Vec<Record>,
+    /// Events for the next record written.
+    pub pending_events: Vec<String>,
 }
 
 impl MetricsWriter {
@@ -57,7 +63,7 @@ impl MetricsWriter {
             Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| Error::io(p, e))?)),
             None => None,
         };
-        Ok(MetricsWriter { path: path.map(Path::to_path_buf).unwrap_or_default(), out, records: Vec::new() })
+        Ok(MetricsWriter { path: path.map(Path::to_path_buf).unwrap_or_default(), out, records: Vec::new(), pending_events: Vec::new() })
     }
 
     /// Continues the metrics file at `path` after its first `keep` records (those a checkpoint covers);
@@ -79,10 +85,11 @@ impl MetricsWriter {
         }
         std::fs::write(path, body).map_err(|e| Error::io(path, e))?;
         let file = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path, e))?;
-        Ok(MetricsWriter { path: path.to_path_buf(), out: Some(BufWriter::new(file)), records })
+        Ok(MetricsWriter { path: path.to_path_buf(), out: Some(BufWriter::new(file)), records, pending_events: Vec::new() })
     }
 
-    pub fn write(&mut self, record: Record) -> Result<()> {
+    pub fn write(&mut self, mut record: Record) -> Result<()> {
+        record.events.append(&mut self.pending_events);
         if let Some(out) = &mut self.out {
             let line = serde_json::to_string(&record).expect("a record serialises");
             writeln!(out, "{line}").and_then(|_| out.flush()).map_err(|e| Error::io(&self.path, e))?;

@@ -3,12 +3,12 @@
 //! readers and is what a later `trgl sweep` compares the sweep file against.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::spec::Sweep;
+pub use crate::flat::{flatten_json, flatten_toml};
 use crate::config::Config;
 use crate::error::{Error, Result};
 
@@ -16,7 +16,7 @@ pub const MANIFEST: &str = "manifest.json";
 /// Written in a run directory when its training failed: the error, for `trgl sweep status`.
 pub const FAILED: &str = "failed.txt";
 /// Held (flock) by the process training the run.
-pub const LOCK: &str = ".lock";
+pub const LOCK: &str = crate::train::run_dir::LOCK;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -156,50 +156,11 @@ fn diff_maps(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>, pre
     }
 }
 
-/// Dotted keys to leaf values (arrays kept whole, as one value), as JSON text.
-fn flatten_json(v: &serde_json::Value) -> BTreeMap<String, String> {
-    fn walk(v: &serde_json::Value, prefix: String, out: &mut BTreeMap<String, String>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, x) in m {
-                    walk(x, if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, out);
-                }
-            }
-            serde_json::Value::Null => {}
-            other => {
-                out.insert(prefix, other.to_string());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(v, String::new(), &mut out);
-    out
-}
-
-pub fn flatten_toml(text: &str) -> BTreeMap<String, String> {
-    let tree: toml::Table = toml::from_str(text).unwrap_or_default();
-    flatten_json(&super::spec::toml_json(&toml::Value::Table(tree)))
-}
-
-/// Whether another process holds `dir`'s run lock now.
-pub fn is_locked(run_dir: &Path) -> bool {
-    match File::open(run_dir.join(LOCK)) {
-        Ok(f) => match f.try_lock() {
-            Ok(()) => {
-                let _ = f.unlock();
-                false
-            }
-            Err(_) => true,
-        },
-        Err(_) => false,
-    }
-}
-
 /// A run's state from what its directory holds.
 pub fn run_state(run_dir: &Path) -> RunState {
     if run_dir.join("summary.json").is_file() {
         RunState::Finished
-    } else if is_locked(run_dir) {
+    } else if crate::train::run_dir::is_locked(run_dir) {
         RunState::Running
     } else if run_dir.join(FAILED).is_file() {
         RunState::Failed

@@ -2,10 +2,10 @@
 //! (`trgl sweep run DIR INDEX`). Finished runs are left alone, interrupted ones resume from their
 //! checkpoint, the others start; the run directory's lock keeps two processes off one run.
 
-use std::fs::{File, OpenOptions};
 use std::path::Path;
 
-use super::manifest::{FAILED, LOCK, Manifest};
+use super::manifest::{FAILED, Manifest};
+use crate::train::run_dir::lock;
 use crate::error::{Error, Result};
 
 /// What `run_one` did.
@@ -67,12 +67,4 @@ fn train(dir: &Path, config: &crate::config::Config, config_text: &str, name: &s
         crate::train::run(config, &data, Some(dir), name)?;
         Ok(RunAction::Started)
     }
-}
-
-/// An exclusive lock on the run directory for as long as the file stays open.
-fn lock(dir: &Path) -> Result<File> {
-    let p = dir.join(LOCK);
-    let f = OpenOptions::new().create(true).truncate(false).write(true).open(&p).map_err(|e| Error::io(&p, e))?;
-    f.try_lock().map_err(|_| Error::data(dir, "another process is training this run now (its lock is held)"))?;
-    Ok(f)
 }

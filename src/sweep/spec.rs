@@ -86,20 +86,7 @@ pub fn toml_literal(value: &toml::Value) -> String {
     line.trim().trim_start_matches("v = ").to_string()
 }
 
-/// TOML as JSON, with ∞ and NaN (which JSON lacks) as the strings "inf", "-inf", "nan".
-pub fn toml_json(value: &toml::Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        toml::Value::Float(f) if !f.is_finite() => J::String(toml_literal(value)),
-        toml::Value::Float(f) => serde_json::json!(f),
-        toml::Value::Integer(i) => serde_json::json!(i),
-        toml::Value::String(s) => J::String(s.clone()),
-        toml::Value::Boolean(b) => J::Bool(*b),
-        toml::Value::Datetime(d) => J::String(d.to_string()),
-        toml::Value::Array(a) => J::Array(a.iter().map(toml_json).collect()),
-        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), toml_json(v))).collect()),
-    }
-}
+pub use crate::flat::toml_json;
 
 /// The part of a run name a value gives: readable, and safe in a file name.
 fn name_value(value: &toml::Value) -> String {

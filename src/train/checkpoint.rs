@@ -13,7 +13,8 @@
 //! Writing is atomic: everything goes to `checkpoint.tmp/`, each file is synced, then the previous checkpoint
 //! is renamed away and the new one renamed into place; a crash at any moment leaves a complete checkpoint
 //! (`checkpoint/`, or `checkpoint.old/` if it came between the two renames). `--resume` refuses a checkpoint
-//! of another model, split, head, mode or seed.
+//! of another model, split, head, mode or seed, one with a file that does not match its `SHA256SUMS` line,
+//! and a config changed since the run started (but for [`MAY_CHANGE_ON_RESUME`]).
 
 use std::fs::File;
 use std::io::Write;
@@ -54,6 +55,49 @@ pub struct State {
     pub weights: TransportWeights,
     pub last_records: Vec<Option<Record>>,
     pub metrics_records: usize,
+    /// The resolved config the run started with (TOML): `--resume` compares the config it is given with it.
+    /// Absent in checkpoints written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// Wall-clock seconds the run had spent up to this checkpoint, over every process that trained it.
+    #[serde(default)]
+    pub seconds: f64,
+}
+
+/// Config fields that may differ on `--resume` because they change neither the computation nor its
+/// results (where output goes, how often to report or checkpoint, loader threads, the decoded-set cache).
+/// A change is recorded in the metrics as an event on the next record.
+pub const MAY_CHANGE_ON_RESUME: &[&str] =
+    &["output.dir", "output.progress", "output.checkpoint_every", "output.log_every", "output.timings", "data.workers", "data.cache"];
+
+/// Compares the config a run started with (`started`, TOML) with the one `--resume` was given: the fields
+/// that would change the computation are an error listing each; the others are returned as events.
+pub fn compare_configs(started: &str, now: &Config, path: &Path) -> Result<Vec<String>> {
+    let (old, new) = (crate::flat::flatten_toml(started), crate::flat::flatten_toml(&now.to_toml()));
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let (mut refused, mut events) = (Vec::new(), Vec::new());
+    for k in keys {
+        let (a, b) = (old.get(k).map_or("(absent)", String::as_str), new.get(k).map_or("(absent)", String::as_str));
+        if a == b {
+            continue;
+        }
+        let line = format!("{k}: {a} → {b}");
+        if MAY_CHANGE_ON_RESUME.contains(&k.as_str()) {
+            events.push(format!("resumed with {line}"));
+        } else {
+            refused.push(line);
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Error::data(
+            path,
+            format!(
+                "the run started with another config; resuming would mix two settings in one run. Changed since it started: {}. Undo the change (in the run directory's config.toml or --set), or start a new run",
+                refused.join("; ")
+            ),
+        ));
+    }
+    Ok(events)
 }
 
 mod toml_text {
@@ -106,6 +150,9 @@ pub fn save(run_dir: &Path, network: &Network, optims: &[ModuleOptimizer], state
         sync_write(&p, &bytes)?;
     }
     sync_write(&tmp.join(STATE), serde_json::to_string_pretty(state).expect("state serialises").as_bytes())?;
+    let mut names = vec![NETWORK.to_string(), STATE.to_string()];
+    names.extend((0..optims.len()).map(|i| format!("optim-{i}.bpk")));
+    crate::integrity::record(&tmp, &names.iter().map(String::as_str).collect::<Vec<_>>())?;
     sync_dir(&tmp);
     let (current, old) = (run_dir.join(DIR), run_dir.join("checkpoint.old"));
     let _ = std::fs::remove_dir_all(&old);
@@ -132,6 +179,11 @@ pub fn find(run_dir: &Path) -> Result<PathBuf> {
 /// Reads a checkpoint: its state (checked against `config`), the network loaded into `network`, and the
 /// optimizers' states loaded into `optims`.
 pub fn load(dir: &Path, config: &Config, network: Network) -> Result<(State, Network, Vec<ModuleOptimizer>)> {
+    // Before anything is read: a bit flip or truncation is refused by name rather than resumed from.
+    crate::integrity::verify_all(dir).map_err(|e| match e {
+        Error::Data { path, message } => Error::Data { path, message: format!("{message}; the checkpoint is refused") },
+        other => other,
+    })?;
     let sp = dir.join(STATE);
     let text = std::fs::read_to_string(&sp).map_err(|e| Error::io(&sp, e))?;
     let state: State = serde_json::from_str(&text).map_err(|e| Error::data(&sp, format!("corrupt checkpoint state: {e}")))?;
@@ -143,6 +195,9 @@ pub fn load(dir: &Path, config: &Config, network: Network) -> Result<(State, Net
             .map(|k| format!("{k}: checkpoint {} vs config {}", state.fingerprint[*k], expected[*k]))
             .collect();
         return Err(Error::data(&sp, format!("checkpoint of another run: {}", differs.join("; "))));
+    }
+    if let Some(started) = &state.config {
+        compare_configs(started, config, &sp)?;
     }
     let np = dir.join(NETWORK);
     let network = network

@@ -10,13 +10,13 @@ pub mod optim;
 pub mod parallel;
 pub mod pipelined;
 pub mod prefix_cache;
+pub mod run_dir;
 pub mod running;
 pub mod sequential;
 pub mod session;
 pub mod step;
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -78,11 +78,21 @@ pub fn resume(config: &Config, data: &Splits, dir: &Path, label: &str) -> Result
 fn run_or_resume(config: &Config, data: &Splits, dir: Option<&Path>, label: &str, resume: bool) -> Result<RunOutcome> {
     if resume {
         let d = dir.expect("resume has a run directory");
+        if d.join("summary.json").is_file() {
+            // Resuming would write its last records and weights again: a finished run is left as it is.
+            return Err(Error::data(d, "holds a finished run (summary.json): there is nothing to resume"));
+        }
         let found = checkpoint::find(d)?;
         let mut session = Session::new(config, data, None)?;
         let network = std::mem::replace(&mut session.network, crate::model::Network { modules: Vec::new() });
         let (state, network, optims) = checkpoint::load(&found, config, network)?;
-        let metrics = crate::report::MetricsWriter::resume(&d.join("metrics.jsonl"), state.metrics_records)?;
+        // `load` refused any change that matters; what is left (output and loader settings) goes on record.
+        let events = match &state.config {
+            Some(started) => checkpoint::compare_configs(started, config, &found)?,
+            None => Vec::new(),
+        };
+        let mut metrics = crate::report::MetricsWriter::resume(&d.join("metrics.jsonl"), state.metrics_records)?;
+        metrics.pending_events = events;
         session.restore(state, network, optims, metrics);
         session.run_dir = Some(d.to_path_buf());
         return finish(session, config, dir, label);
@@ -103,7 +113,6 @@ fn run_or_resume(config: &Config, data: &Splits, dir: Option<&Path>, label: &str
 
 /// Trains the session's mode to the end and writes the weights and the summary.
 fn finish(mut session: Session, config: &Config, dir: Option<&Path>, label: &str) -> Result<RunOutcome> {
-    let start = Instant::now();
     let train = |session: &mut Session| match config.train.mode {
         Mode::E2e => end_to_end::run(session),
         Mode::Sequential => sequential::run(session),
@@ -117,12 +126,13 @@ fn finish(mut session: Session, config: &Config, dir: Option<&Path>, label: &str
         _ => on_pool(|| train(&mut session))?,
     }
     let blocks = session.split.blocks_per_module();
-    let summary = RunSummary::from_records(label, config.train.mode.name(), &blocks, &session.metrics.records, start.elapsed().as_secs_f64());
+    let summary = RunSummary::from_records(label, config.train.mode.name(), &blocks, &session.metrics.records, session.seconds());
     if let Some(d) = dir {
         let w = d.join(WEIGHTS_FILE);
         // `valid()` folds in BatchNorm's lazily applied running-statistics updates before saving.
         burn::module::Module::save_file(burn::module::Module::valid(&session.network), &w).map_err(|e| Error::Weights { path: w.clone(), message: e.to_string() })?;
         export::Preprocess::of(session.train.set()).save(d)?;
+        crate::integrity::record(d, &[WEIGHTS_FILE, export::PREPROCESS_FILE])?;
         let p = d.join("summary.json");
         std::fs::write(&p, serde_json::to_string_pretty(&summary).expect("summary serialises")).map_err(|e| Error::io(&p, e))?;
     }

@@ -29,7 +29,7 @@ pub fn run_laps(s: &mut Session, laps: usize) -> Result<()> {
                 let start = Instant::now();
                 let epoch = lap * epochs_of(k) + e + 1;
                 let label = if laps > 1 { format!("lap {} module {} ep {}", lap + 1, k + 1, epoch) } else { format!("module {} epoch {}", k + 1, epoch) };
-                let stats = s.local_epoch(k..k + 1, &mut optims, &schedules, &mut steps, label)?;
+                let stats = s.local_epoch(k..k + 1, &mut optims, &schedules, &mut steps, label).map_err(|e| e.in_epoch(epoch))?;
                 let acc = s.evaluate(k..k + 1)[k];
                 let (st, lr) = stats[0];
                 s.record_epoch(lap + 1, k, epoch, &st, lr, acc, start.elapsed().as_secs_f64())?;

@@ -96,12 +96,16 @@ pub struct Session {
     resumed_optims: Option<(Vec<ModuleOptimizer>, Vec<usize>)>,
     /// Host memory of the last training phase (an epoch's steps, without its evaluation).
     pub phase_memory: PhaseMemory,
+    /// When this process began the run, and the seconds earlier processes had spent on it (a resumed run).
+    started: Instant,
+    seconds_before: f64,
 }
 
 impl Session {
     /// Builds the network on the configured device and the loaders over `data`; metrics go to `metrics`.
     pub fn new(config: &Config, data: &Splits, metrics: Option<&Path>) -> Result<Session> {
         config.validate()?;
+        data.check()?;
         let d = &config.data;
         let subset = crate::data::SubsetSpec { per_class: d.train_per_class, fraction: d.train_fraction, val_fraction: d.val_fraction };
         let (train_set, val_set) = crate::data::stratified(&data.train.clone().truncate(d.train_limit), &subset, config.seed)?;
@@ -158,6 +162,8 @@ impl Session {
             cursor: 0,
             resumed_units: 0,
             resumed_optims: None,
+            started: Instant::now(),
+            seconds_before: 0.0,
         })
     }
 
@@ -300,6 +306,15 @@ impl Session {
         self.last_records = state.last_records;
         self.resumed_units = state.units_done;
         self.resumed_optims = Some((optims, state.steps));
+        self.seconds_before = state.seconds;
+        self.started = Instant::now();
+    }
+
+    /// Wall-clock seconds spent on the run: this process's, and those of earlier processes up to the
+    /// checkpoint it resumed from (the work a killed process did after its last checkpoint is done again,
+    /// and counted once, here).
+    pub fn seconds(&self) -> f64 {
+        self.seconds_before + self.started.elapsed().as_secs_f64()
     }
 
     /// The mode's optimizers and step counters, replaced by a resumed checkpoint's when there is one.
@@ -341,6 +356,8 @@ impl Session {
             weights: self.weights.clone(),
             last_records: self.last_records.clone(),
             metrics_records: self.metrics.records.len(),
+            config: Some(self.config.to_toml()),
+            seconds: self.seconds(),
         };
         super::checkpoint::save(&dir, &self.network, optims, &state)
     }
@@ -394,6 +411,7 @@ impl Session {
             // Measurements, like the seconds: off with `output.timings`, so that metrics files can compare byte for byte.
             peak_alloc_bytes: self.phase_memory.peak_alloc_bytes.filter(|_| self.config.output.timings),
             peak_rss_bytes: self.phase_memory.peak_rss_bytes.filter(|_| self.config.output.timings),
+            events: Vec::new(),
         };
         self.last_records[k] = Some(record.clone());
         self.metrics.write(record)
