@@ -181,6 +181,19 @@ impl Default for Config {
     }
 }
 
+impl DataConfig {
+    /// The side of the images the network will see, where it is known before reading the data.
+    pub fn image_side(&self) -> Option<usize> {
+        if self.resize.is_some() {
+            return self.resize;
+        }
+        if self.dataset == crate::data::EMBEDDED {
+            return Some(28);
+        }
+        crate::data::catalog::CATALOG.iter().find(|d| d.name == self.dataset).and_then(|d| d.image_size)
+    }
+}
+
 impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
@@ -302,7 +315,11 @@ impl Config {
             apply_override(&mut tree, o)?;
         }
         let parse = |t: &toml::Table| -> std::result::Result<Config, toml::de::Error> { toml::Value::Table(t.clone()).try_into() };
-        let config = parse(&tree).map_err(|e| blame(&file_tree, origin, overrides, e, parse))?;
+        let mut config = parse(&tree).map_err(|e| blame(&file_tree, origin, overrides, e, parse))?;
+        let crop_set = tree.get("data").and_then(|d| d.get("augment")).and_then(|a| a.get("crop_padding")).is_some();
+        if !crop_set {
+            config.data.augment.crop_padding = crate::data::augment::default_crop_padding(config.data.image_side());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -403,6 +420,9 @@ impl Config {
             positive("method.uzawa_every", m.uzawa_every)?;
             if !(m.uzawa_lambda0.is_finite() && m.uzawa_lambda0 > 0.0) {
                 return Err(Error::config("method.uzawa_lambda0", "must be a finite number > 0"));
+            }
+            if m.uzawa_variant == crate::transport::UzawaVariant::Published && m.uzawa_power < 0.0 {
+                return Err(Error::config("method.uzawa_power", "the published Uzawa counts modules from 0 and grows λ with the index: p ≥ 0"));
             }
             if !m.uzawa_power.is_finite() {
                 return Err(Error::config("method.uzawa_power", "must be finite"));

@@ -15,6 +15,10 @@
 //! - `uzawa`: w_k = 1/λ_k with λ_k = λ₀·k^p initially (k counted from 1) and λ_k += ρ·CE_k every s steps
 //!   of module k (CE_k averaged over those s steps), so the penalty fades as the task loss is paid.
 //!   While modules train, λ_k lives on the device ([`DeviceWeights`]): the step reads nothing back.
+//!   `method.uzawa_variant = "published"` does what the paper's published code does instead (its
+//!   `train_par`): modules counted from 0, so λ_k = λ₀·k^p starts at 0 for the first module, whose weight
+//!   is 1/λ₀ until its first update; every s-th step λ_k += ρ·CE of *that* batch alone, and the new 1/λ_k
+//!   already weighs that batch's loss.
 //!
 //! τ = ∞ is plain greedy training (VanGL): w_k = 0 and the kinetic term is not even computed.
 
@@ -72,6 +76,18 @@ pub struct TransportSpec {
     pub uzawa_lambda0: f64,
     /// Uzawa: p in λ_k = λ₀·k^p.
     pub uzawa_power: f64,
+    /// Uzawa: trgl's rule or the published code's (see the module's documentation).
+    pub uzawa_variant: UzawaVariant,
+}
+
+/// Which Uzawa rule: trgl's (modules from 1, λ_k += ρ·mean CE of the s steps, applied from the next step)
+/// or the published code's (modules from 0, λ_k += ρ·CE of the s-th batch, applied to that batch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UzawaVariant {
+    #[default]
+    Trgl,
+    Published,
 }
 
 impl Default for TransportSpec {
@@ -83,6 +99,7 @@ impl Default for TransportSpec {
             uzawa_every: 100,
             uzawa_lambda0: 1.0,
             uzawa_power: 1.0,
+            uzawa_variant: UzawaVariant::Trgl,
         }
     }
 }
@@ -101,7 +118,11 @@ pub struct TransportWeights {
 
 impl TransportWeights {
     pub fn new(spec: TransportSpec, modules: usize) -> Self {
-        let lambda = (1..=modules).map(|k| spec.uzawa_lambda0 * (k as f64).powf(spec.uzawa_power)).collect();
+        let first = match spec.uzawa_variant {
+            UzawaVariant::Trgl => 1,
+            UzawaVariant::Published => 0,
+        };
+        let lambda = (first..first + modules).map(|k| spec.uzawa_lambda0 * (k as f64).powf(spec.uzawa_power)).collect();
         TransportWeights { spec, modules, lambda, ce_sum: vec![0.0; modules], ce_steps: vec![0; modules] }
     }
 
@@ -111,8 +132,14 @@ impl TransportWeights {
             TauSchedule::Constant => self.spec.tau,
             TauSchedule::Varying if k < self.modules / 2 => self.spec.tau / 2.0,
             TauSchedule::Varying => self.spec.tau,
-            TauSchedule::Uzawa => self.lambda[k] / 2.0,
+            TauSchedule::Uzawa => self.effective_lambda(k) / 2.0,
         }
+    }
+
+    /// λ_k as the loss uses it: the published code weighs a module whose λ is still 0 (its first, before
+    /// any update) by 1/λ₀.
+    fn effective_lambda(&self, k: usize) -> f64 {
+        if self.lambda[k] == 0.0 { self.spec.uzawa_lambda0 } else { self.lambda[k] }
     }
 
     /// w_k = 1/(2τ_k); exactly 0 for τ = ∞.
@@ -128,7 +155,8 @@ impl TransportWeights {
         self.ce_steps[k] = other.ce_steps[k];
     }
 
-    /// Records module k's CE of one step; every s steps Uzawa raises λ_k by ρ·mean(CE).
+    /// Records module k's CE of one step; every s steps Uzawa raises λ_k by ρ·mean(CE) (published: by ρ·CE of
+    /// the s-th step).
     pub fn observe(&mut self, k: usize, ce: f64) {
         if self.spec.schedule != TauSchedule::Uzawa {
             return;
@@ -136,7 +164,11 @@ impl TransportWeights {
         self.ce_sum[k] += ce;
         self.ce_steps[k] += 1;
         if self.ce_steps[k] == self.spec.uzawa_every {
-            self.lambda[k] += self.spec.uzawa_rho * self.ce_sum[k] / self.ce_steps[k] as f64;
+            self.lambda[k] += self.spec.uzawa_rho
+                * match self.spec.uzawa_variant {
+                    UzawaVariant::Trgl => self.ce_sum[k] / self.ce_steps[k] as f64,
+                    UzawaVariant::Published => ce,
+                };
             self.ce_sum[k] = 0.0;
             self.ce_steps[k] = 0;
         }
@@ -150,6 +182,8 @@ pub enum EnergyWeight {
     Off,
     Constant(f64),
     OnDevice(Tensor<1>),
+    /// The published Uzawa's update step: the weight is 1/(λ + ρ·CE) with this step's own CE.
+    UzawaUpdate { lambda: Tensor<1>, rho: f64 },
 }
 
 impl From<f64> for EnergyWeight {
@@ -169,7 +203,8 @@ pub struct DeviceWeights {
 
 enum Slot {
     Fixed(f64),
-    Uzawa { lambda: Tensor<1>, ce_sum: Tensor<1>, ce_steps: usize },
+    /// `lambda0`: λ₀, the weight's denominator while the published variant's λ is still 0.
+    Uzawa { lambda: Tensor<1>, ce_sum: Tensor<1>, ce_steps: usize, lambda0: Option<Tensor<1>> },
 }
 
 impl TransportWeights {
@@ -179,7 +214,12 @@ impl TransportWeights {
         let slots = range
             .clone()
             .map(|k| match self.spec.schedule {
-                TauSchedule::Uzawa => Slot::Uzawa { lambda: one(self.lambda[k]), ce_sum: one(self.ce_sum[k]), ce_steps: self.ce_steps[k] },
+                TauSchedule::Uzawa => Slot::Uzawa {
+                    lambda: one(self.lambda[k]),
+                    ce_sum: one(self.ce_sum[k]),
+                    ce_steps: self.ce_steps[k],
+                    lambda0: (self.lambda[k] == 0.0).then(|| one(self.spec.uzawa_lambda0)),
+                },
                 _ => Slot::Fixed(self.weight(k)),
             })
             .collect();
@@ -191,6 +231,10 @@ impl DeviceWeights {
     pub fn weight(&self, k: usize) -> EnergyWeight {
         match &self.slots[k - self.first] {
             Slot::Fixed(w) => EnergyWeight::from(*w),
+            Slot::Uzawa { lambda, ce_steps, .. } if self.spec.uzawa_variant == UzawaVariant::Published && ce_steps + 1 == self.spec.uzawa_every => {
+                EnergyWeight::UzawaUpdate { lambda: lambda.clone(), rho: self.spec.uzawa_rho }
+            }
+            Slot::Uzawa { lambda0: Some(l0), .. } => EnergyWeight::OnDevice(l0.clone().recip()),
             Slot::Uzawa { lambda, .. } => EnergyWeight::OnDevice(lambda.clone().recip()),
         }
     }
@@ -198,11 +242,13 @@ impl DeviceWeights {
     /// Module k's CE of one step (a detached one-value tensor); every s steps λ_k += ρ·mean(CE), on the device.
     pub fn observe(&mut self, k: usize, ce: Tensor<1>) {
         let (rho, every) = (self.spec.uzawa_rho, self.spec.uzawa_every);
-        if let Slot::Uzawa { lambda, ce_sum, ce_steps } = &mut self.slots[k - self.first] {
-            *ce_sum = ce_sum.clone() + ce;
+        let published = self.spec.uzawa_variant == UzawaVariant::Published;
+        if let Slot::Uzawa { lambda, ce_sum, ce_steps, lambda0 } = &mut self.slots[k - self.first] {
+            *ce_sum = ce_sum.clone() + ce.clone();
             *ce_steps += 1;
             if *ce_steps == every {
-                *lambda = lambda.clone() + ce_sum.clone() * (rho / every as f64);
+                *lambda = if published { lambda.clone() + ce * rho } else { lambda.clone() + ce_sum.clone() * (rho / every as f64) };
+                *lambda0 = None;
                 *ce_sum = ce_sum.zeros_like();
                 *ce_steps = 0;
             }
@@ -252,6 +298,10 @@ pub fn local_loss(logits: Tensor<2>, targets: Tensor<1, Int>, residuals: &[Tenso
         EnergyWeight::Constant(w) => Some(ce.clone() + kinetic.clone() * w),
         // A tensor without autodiff: a constant of the graph.
         EnergyWeight::OnDevice(w) => Some(ce.clone() + kinetic.clone() * w),
+        EnergyWeight::UzawaUpdate { lambda, rho } => {
+            let w = (lambda + ce.clone().detach().without_autodiff() * rho).recip();
+            Some(ce.clone() + kinetic.clone() * w)
+        }
     };
     match kinetic_energy(residuals) {
         Some(kinetic) => match total(&kinetic, &ce) {

@@ -110,3 +110,22 @@ fn a_syntax_error_names_the_file() {
     let e = Config::from_toml_str("[optim\nlr = 1", "configs/broken.toml", &[]).unwrap_err().to_string();
     assert!(e.contains("configs/broken.toml"), "{e}");
 }
+
+/// Crop padding, when a config leaves it out: 4 for 32-px sets (CIFAR, SVHN; the published recipe), 2 for
+/// 28-px ones; a value given is kept, and the resolved config records the one used.
+#[test]
+fn crop_padding_defaults_to_the_image_size() {
+    let padding = |text: &str, set: &[&str]| {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        Config::from_toml_str(text, "test", &set).unwrap().data.augment.crop_padding
+    };
+    assert_eq!(padding("", &[]), 2, "the embedded 28-px set");
+    assert_eq!(padding("[data]\ndataset = \"cifar10\"\n", &[]), 4);
+    assert_eq!(padding("[data]\ndataset = \"svhn\"\n", &[]), 4);
+    assert_eq!(padding("[data]\ndataset = \"fashion-mnist\"\n", &[]), 2);
+    assert_eq!(padding("[data]\ndataset = \"fashion-mnist\"\nresize = 32\n", &[]), 4);
+    assert_eq!(padding("[data]\ndataset = \"cifar10\"\n[data.augment]\ncrop_padding = 1\n", &[]), 1);
+    assert_eq!(padding("[data]\ndataset = \"cifar10\"\n", &["data.augment.crop_padding=0"]), 0);
+    let resolved = Config::from_toml_str("[data]\ndataset = \"cifar10\"\n", "test", &[]).unwrap().to_toml();
+    assert_eq!(Config::from_toml_str(&resolved, "resolved", &[]).unwrap().data.augment.crop_padding, 4);
+}

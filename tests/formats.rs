@@ -336,36 +336,6 @@ fn jpeg_datasets_are_decoded_once_then_read_from_the_cache() {
 
 // ---------- bounded fuzz of the binary parsers ----------
 
-fn mutate(rng: &mut ChaCha8Rng, valid: &[u8]) -> Vec<u8> {
-    let mut b = valid.to_vec();
-    match rng.random_range(0..4) {
-        0 => b.truncate(rng.random_range(0..=b.len())),
-        1 => {
-            for _ in 0..rng.random_range(1..8) {
-                if !b.is_empty() {
-                    let i = rng.random_range(0..b.len());
-                    b[i] = rng.random();
-                }
-            }
-        }
-        2 => {
-            // Header words are where lengths live: hit the first 256 bytes hardest.
-            for _ in 0..4 {
-                let i = rng.random_range(0..b.len().min(256).max(1));
-                if i < b.len() {
-                    b[i] = *[0u8, 0xff, 0x7f, 0x80, 1].get(rng.random_range(0..5)).unwrap();
-                }
-            }
-        }
-        _ => {
-            let at = rng.random_range(0..=b.len());
-            let extra: Vec<u8> = (0..rng.random_range(1..64)).map(|_| rng.random()).collect();
-            b.splice(at..at, extra);
-        }
-    }
-    b
-}
-
 #[test]
 fn fuzz_binary_parsers_never_panic() {
     let iterations: usize = std::env::var("TRGL_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
@@ -386,18 +356,18 @@ fn fuzz_binary_parsers_never_panic() {
     let png_valid = png(6, 5, 1);
     let jpeg_valid = jpeg(8, 8, 1);
     for _ in 0..iterations {
-        let _ = parse_idx(&mutate(&mut rng, &idx_valid), p);
-        let _ = parse_idx(&mutate(&mut rng, &idx_gz), p);
-        let _ = parse_records(&mutate(&mut rng, &cifar_valid), p, 1, 0, 10);
-        let _ = parse_records(&mutate(&mut rng, &cifar_valid), p, 2, 1, 100);
-        let _ = parse_mat(&mutate(&mut rng, &svhn_plain), p);
-        let _ = parse_svhn(&mutate(&mut rng, &svhn_plain), p);
-        let _ = parse_svhn(&mutate(&mut rng, &svhn_z), p);
-        let _ = parse_images(&mutate(&mut rng, &stl), p);
-        let _ = parse_labels(&mutate(&mut rng, &[1, 2, 3]), p);
+        let _ = parse_idx(&common::mutate(&mut rng, &idx_valid), p);
+        let _ = parse_idx(&common::mutate(&mut rng, &idx_gz), p);
+        let _ = parse_records(&common::mutate(&mut rng, &cifar_valid), p, 1, 0, 10);
+        let _ = parse_records(&common::mutate(&mut rng, &cifar_valid), p, 2, 1, 100);
+        let _ = parse_mat(&common::mutate(&mut rng, &svhn_plain), p);
+        let _ = parse_svhn(&common::mutate(&mut rng, &svhn_plain), p);
+        let _ = parse_svhn(&common::mutate(&mut rng, &svhn_z), p);
+        let _ = parse_images(&common::mutate(&mut rng, &stl), p);
+        let _ = parse_labels(&common::mutate(&mut rng, &[1, 2, 3]), p);
         let spec = DecodeSpec { channels: 3, resize: None };
-        let _ = decode_one(p, &mutate(&mut rng, &png_valid), spec);
-        let _ = decode_one(p, &mutate(&mut rng, &jpeg_valid), spec);
+        let _ = decode_one(p, &common::mutate(&mut rng, &png_valid), spec);
+        let _ = decode_one(p, &common::mutate(&mut rng, &jpeg_valid), spec);
     }
 }
 

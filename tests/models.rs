@@ -173,3 +173,25 @@ fn a_pool_kernel_makes_the_pooled_side_follow_the_resolution() {
     assert_eq!(kernel[1] - one[1], 32 * (2 * 2 - 1) * 10);
     assert_eq!(kernel[2], one[2], "the last module has the network's own head");
 }
+
+/// `head.last = "aux"`: the last module gets the aux head of the others (the published code gives it the same
+/// 1CNN head), not the network's GAP + linear classifier. ResNet-20, K = 3, 32 px: the last module ends at 8×8
+/// with 64 channels; a 1CNN head there has a 3×3 conv (64·64·9), BN (2·64) and a linear layer from the pooled
+/// map (64·side²·10 + 10); the network's head is 64·10 + 10.
+#[test]
+fn the_last_module_can_take_the_aux_head() {
+    let heads = |set: &[&str]| -> Vec<usize> {
+        let mut o: Vec<String> = vec!["model.arch=\"resnet20\"".into(), "split.modules=3".into(), "head.kind=\"1cnn\"".into(), "head.pool=2".into()];
+        o.extend(set.iter().map(|s| s.to_string()));
+        let config = trgl::config::Config::from_toml_str("", "test", &o).unwrap();
+        let (_, _, network) = trgl::train::session::network_from_config(&config, 3, 32, 10).unwrap();
+        network.modules.iter().map(|m| trgl::model::trainable_params(&m.head)).collect()
+    };
+    let network = heads(&[]);
+    let aux = heads(&["head.last=\"aux\""]);
+    assert_eq!(network[2], 64 * 10 + 10);
+    assert_eq!(aux[2], 64 * 64 * 9 + 2 * 64 + 64 * 2 * 2 * 10 + 10);
+    assert_eq!(&aux[..2], &network[..2], "the other modules' heads are unchanged");
+    // A 1CNN head on module 2 (32 channels at 16×16, pooled 2×2) counts the same way: the formula is the head's.
+    assert_eq!(aux[1], 32 * 32 * 9 + 2 * 32 + 32 * 2 * 2 * 10 + 10);
+}

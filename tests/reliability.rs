@@ -300,3 +300,18 @@ fn a_full_disk_is_an_error_naming_the_file() {
     let e = w.write(record).unwrap_err().to_string();
     assert!(e.starts_with("/dev/full") && e.contains("No space left"), "{e}");
 }
+
+#[test]
+fn a_run_being_trained_by_another_process_is_left_alone() {
+    let dir = interrupted_run("locked");
+    let before = files(&dir);
+    let held = trgl::train::run_dir::lock(&dir).unwrap();
+    let e = failure(&trgl(&["train", "--resume"], &[&dir]));
+    assert!(e.contains("another process is training this run"), "{e}");
+    let config = dir.with_extension("toml");
+    let e = failure(&trgl(&["train", "--force", "--config"], &[&config]));
+    assert!(e.contains("another process is training this run"), "{e}");
+    assert_eq!(files(&dir), before);
+    drop(held);
+    ok(&trgl(&["train", "--resume"], &[&dir]));
+}

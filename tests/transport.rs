@@ -125,3 +125,58 @@ fn tau_schedules() {
     assert!((w.weight(2) - 1.0 / (4.5 + 0.1 * 2.0)).abs() < 1e-12);
     assert_eq!(w.weight(0), 2.0, "other modules untouched");
 }
+
+/// The published Uzawa (`method.uzawa_variant = "published"`): modules from 0, so the first module's λ is 0
+/// and its weight 1/λ0 until its first update; at the s-th step λ_k += ρ·CE of that batch alone, and the new
+/// 1/λ_k already weighs that step's loss (the paper's published `train_par`).
+#[test]
+fn the_published_uzawa_updates_from_the_s_th_batch_and_weighs_it_at_once() {
+    use trgl::transport::{EnergyWeight, UzawaVariant};
+    let spec = TransportSpec {
+        tau: 1.0,
+        schedule: TauSchedule::Uzawa,
+        uzawa_lambda0: 0.5,
+        uzawa_power: 2.0,
+        uzawa_rho: 0.1,
+        uzawa_every: 3,
+        uzawa_variant: UzawaVariant::Published,
+    };
+    // Host state: λ = 0.5·[0, 1, 4]; module 0 weighs 1/λ0 until its first update.
+    let mut w = TransportWeights::new(spec, 3);
+    assert_eq!((w.weight(0), w.weight(1), w.weight(2)), (2.0, 2.0, 0.5));
+    for ce in [1.0, 2.0, 4.0] {
+        w.observe(1, ce);
+        w.observe(0, ce);
+    }
+    // Only the third batch's CE (4.0) counts: λ_1 = 0.5 + 0.1·4 = 0.9, λ_0 = 0 + 0.4.
+    assert!((w.weight(1) - 1.0 / 0.9).abs() < 1e-12, "{}", w.weight(1));
+    assert!((w.weight(0) - 1.0 / 0.4).abs() < 1e-12, "{}", w.weight(0));
+    // trgl's rule on the same CEs: λ_1 (modules from 1: 0.5·2² = 2) += 0.1·mean = 0.1·7/3.
+    let mut t = TransportWeights::new(TransportSpec { uzawa_variant: UzawaVariant::Trgl, ..spec }, 3);
+    for ce in [1.0, 2.0, 4.0] {
+        t.observe(1, ce);
+    }
+    assert!((t.weight(1) - 1.0 / (2.0 + 0.1 * 7.0 / 3.0)).abs() < 1e-12);
+
+    // On the device, as training runs it: the third step's loss is weighed by 1/(λ + ρ·CE of that step).
+    let d = device();
+    let mut dw = TransportWeights::new(spec, 3).to_device(0..3, &d);
+    let r = Tensor::<4>::from_data(TensorData::new(vec![1f32, -2., 3., -4.], [1, 1, 2, 2]), &d); // kinetic 7.5
+    let logits = Tensor::<2>::from_data(TensorData::new(vec![2f32, 0.5, -1.0], [1, 3]), &d);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64], [1]), &d);
+    let ce = scalar(cross_entropy_smoothed(logits.clone(), y.clone(), 0.0));
+    let loss_at = |dw: &trgl::transport::DeviceWeights| {
+        let l = local_loss(logits.clone(), y.clone(), std::slice::from_ref(&r), dw.weight(1), 0.0);
+        (scalar(l.total), matches!(dw.weight(1), EnergyWeight::UzawaUpdate { .. }))
+    };
+    for step in 1..=3 {
+        let (total, updating) = loss_at(&dw);
+        let lambda = if step < 3 { 0.5 } else { 0.5 + 0.1 * ce };
+        assert_eq!(updating, step == 3, "step {step}");
+        assert!((total - (ce + 7.5 / lambda)).abs() < 1e-5, "step {step}: {total} against {}", ce + 7.5 / lambda);
+        let ce_t = Tensor::<1>::from_data(TensorData::new(vec![ce as f32], [1]), &d);
+        dw.observe(1, ce_t);
+    }
+    let (total, _) = loss_at(&dw);
+    assert!((total - (ce + 7.5 / (0.5 + 0.1 * ce))).abs() < 1e-5, "after the update the new λ stays");
+}

@@ -14,7 +14,9 @@ pub enum PaddingMode {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AugmentSpec {
-    /// Pixels of padding around the image before a random crop back to its size (0 = no crop).
+    /// Pixels of padding around the image before a random crop back to its size (0 = no crop). When a
+    /// config does not set it: 4 for images of 32 px and more (the usual CIFAR/SVHN recipe, and the paper's
+    /// published code), 2 below (28-px MNIST-like sets); the resolved config records the value used.
     pub crop_padding: usize,
     pub padding_mode: PaddingMode,
     /// Random horizontal flip with probability 1/2.
@@ -24,6 +26,14 @@ pub struct AugmentSpec {
 impl Default for AugmentSpec {
     fn default() -> Self {
         AugmentSpec { crop_padding: 2, padding_mode: PaddingMode::Zero, flip: true }
+    }
+}
+
+/// The crop padding for images of `side` pixels (unknown: 2).
+pub fn default_crop_padding(side: Option<usize>) -> usize {
+    match side {
+        Some(s) if s >= 32 => 4,
+        _ => 2,
     }
 }
 

@@ -62,6 +62,8 @@ pub struct DatasetInfo {
     pub reader: Reader,
     /// Decoding is slow enough (JPEG/PNG) that the decoded set is cached on disk.
     pub cache_decoded: bool,
+    /// The side of its images, where the format fixes it.
+    pub image_size: Option<usize>,
 }
 
 /// A file at `$base$file` (both literals), not unpacked.
@@ -74,6 +76,7 @@ macro_rules! remote {
 pub const CATALOG: &[DatasetInfo] = &[
     DatasetInfo {
         name: "mnist",
+        image_size: Some(28),
         about: "MNIST, 60 000 / 10 000 grey 28×28 digits (IDX)",
         remote: &[
             remote!("https://ossci-datasets.s3.amazonaws.com/mnist/", "train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
@@ -92,6 +95,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "fashion-mnist",
+        image_size: Some(28),
         about: "Fashion-MNIST, 60 000 / 10 000 grey 28×28 clothes (IDX)",
         remote: &[
             remote!("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
@@ -110,6 +114,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "idx",
+        image_size: None,
         about: "any MNIST-like IDX folder (KMNIST, …): the four *train-/*t10k- files; classes from the labels",
         remote: &[],
         checks: &[],
@@ -118,6 +123,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "emnist",
+        image_size: Some(28),
         about: "an EMNIST split's folder (emnist-<split>-*-idx?-ubyte[.gz], mapping.txt): images transposed back",
         remote: &[],
         checks: &[],
@@ -126,6 +132,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "cifar10",
+        image_size: Some(32),
         about: "CIFAR-10, 50 000 / 10 000 RGB 32×32, 10 classes (binary version)",
         remote: &[RemoteFile {
             url: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
@@ -139,6 +146,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "cifar100",
+        image_size: Some(32),
         about: "CIFAR-100, 50 000 / 10 000 RGB 32×32, 100 fine classes (binary version)",
         remote: &[CIFAR100_ARCHIVE],
         checks: &[],
@@ -147,6 +155,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "cifar100-coarse",
+        image_size: Some(32),
         about: "CIFAR-100 with its 20 coarse superclasses",
         remote: &[CIFAR100_ARCHIVE],
         checks: &[],
@@ -155,6 +164,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "stl10",
+        image_size: Some(96),
         about: "STL-10, 5 000 / 8 000 labelled RGB 96×96, 10 classes (binary version; unlabeled_X.bin readable too)",
         remote: &[RemoteFile {
             url: "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz",
@@ -173,6 +183,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "svhn",
+        image_size: Some(32),
         about: "SVHN cropped digits, 73 257 / 26 032 RGB 32×32 (MATLAB .mat)",
         remote: &[SVHN_TRAIN, SVHN_TEST],
         checks: &[],
@@ -181,6 +192,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "svhn-extra",
+        image_size: Some(32),
         about: "SVHN with the 531 131 extra images added to the training set",
         remote: &[SVHN_TRAIN, SVHN_TEST, SVHN_EXTRA],
         checks: &[],
@@ -189,6 +201,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "tiny-imagenet",
+        image_size: Some(64),
         about: "TinyImageNet, 100 000 train / 10 000 val RGB 64×64, 200 classes (JPEG)",
         remote: &[RemoteFile {
             url: "http://cs231n.stanford.edu/tiny-imagenet-200.zip",
@@ -202,6 +215,7 @@ pub const CATALOG: &[DatasetInfo] = &[
     },
     DatasetInfo {
         name: "image-folder",
+        image_size: None,
         about: "ImageFolder layout: train/<class>/*.jpg|png and test/<class>/ (or val/), a folder or a .tar/.tar.gz",
         remote: &[],
         checks: &[],

@@ -198,6 +198,9 @@ pub fn load_idx_any(name: &str, dir: &Path, transpose: bool) -> Result<Splits> {
                 let (Some(label), Some(ch)) = parsed else {
                     return Err(Error::data(&mapping, format!("line {}: expected `<label> <ascii code>`", i + 1)));
                 };
+                if label > u16::MAX as usize {
+                    return Err(Error::data(&mapping, format!("line {}: label {label} is past the largest label an IDX file can hold (255)", i + 1)));
+                }
                 if label >= names.len() {
                     names.resize(label + 1, String::new());
                 }

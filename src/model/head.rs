@@ -43,11 +43,24 @@ pub struct HeadSpec {
     pub hidden: usize,
     /// Number of 1×1 conv layers of `mlp-sr`.
     pub mlp_sr_layers: usize,
+    /// The last module's head: the network's own classifier (GAP + linear), or an auxiliary head of `kind`
+    /// like every other module's — what the paper's published code does (its `resnet110-2modules-cifar10.py`
+    /// gives the last module the same 1CNN head).
+    pub last: LastHead,
+}
+
+/// Which head the last module gets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LastHead {
+    #[default]
+    Network,
+    Aux,
 }
 
 impl Default for HeadSpec {
     fn default() -> Self {
-        HeadSpec { kind: HeadKind::OneCnn, pool: 4, pool_kernel: 0, hidden: 128, mlp_sr_layers: 2 }
+        HeadSpec { kind: HeadKind::OneCnn, pool: 4, pool_kernel: 0, hidden: 128, mlp_sr_layers: 2, last: LastHead::Network }
     }
 }
 

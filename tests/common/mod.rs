@@ -109,3 +109,36 @@ seed = [0, 1]
         dir.display()
     )
 }
+
+/// One random damage to a valid file: truncation, flipped bytes, extreme values in the header (where
+/// lengths live), or inserted garbage. For the parsers' mutation tests.
+pub fn mutate(rng: &mut rand_chacha::ChaCha8Rng, valid: &[u8]) -> Vec<u8> {
+    use rand::Rng;
+    let mut b = valid.to_vec();
+    match rng.random_range(0..4) {
+        0 => b.truncate(rng.random_range(0..=b.len())),
+        1 => {
+            for _ in 0..rng.random_range(1..8) {
+                if !b.is_empty() {
+                    let i = rng.random_range(0..b.len());
+                    b[i] = rng.random();
+                }
+            }
+        }
+        2 => {
+            // Header words are where lengths live: hit the first 256 bytes hardest.
+            for _ in 0..4 {
+                let i = rng.random_range(0..b.len().min(256).max(1));
+                if i < b.len() {
+                    b[i] = *[0u8, 0xff, 0x7f, 0x80, 1].get(rng.random_range(0..5)).unwrap();
+                }
+            }
+        }
+        _ => {
+            let at = rng.random_range(0..=b.len());
+            let extra: Vec<u8> = (0..rng.random_range(1..64)).map(|_| rng.random()).collect();
+            b.splice(at..at, extra);
+        }
+    }
+    b
+}

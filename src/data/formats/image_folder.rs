@@ -53,6 +53,10 @@ fn list_dir(root: &Path) -> Result<Tree> {
     Ok(tree)
 }
 
+/// The largest archive member read as an image (a 16k × 16k RGB PNG stored raw is 768 MiB; datasets' images
+/// are kilobytes).
+const MAX_MEMBER_BYTES: u64 = 256 << 20;
+
 fn list_archive(path: &Path) -> Result<Tree> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let name = path.to_string_lossy().to_ascii_lowercase();
@@ -80,8 +84,16 @@ fn list_archive(path: &Path) -> Result<Tree> {
         if entry.header().entry_type().is_dir() {
             tree.folders.insert(parts);
         } else if entry.header().entry_type().is_file() && is_image_name(parts.last().unwrap()) {
-            let mut bytes = Vec::with_capacity(entry.size() as usize);
-            entry.read_to_end(&mut bytes).map_err(|e| Error::data(path.join(&member), format!("truncated archive member: {e}")))?;
+            // The size is the archive's word: checked before it sizes anything, and read no further.
+            let size = entry.size();
+            if size > MAX_MEMBER_BYTES {
+                return Err(Error::data(path.join(&member), format!("an image of {size} bytes: larger than any image trgl reads ({MAX_MEMBER_BYTES} bytes)")));
+            }
+            let mut bytes = Vec::with_capacity(size.min(1 << 20) as usize);
+            (&mut entry).take(size).read_to_end(&mut bytes).map_err(|e| Error::data(path.join(&member), format!("truncated archive member: {e}")))?;
+            if (bytes.len() as u64) < size {
+                return Err(Error::data(path.join(&member), format!("truncated archive member: {} of its {size} bytes", bytes.len())));
+            }
             tree.images.push((parts, Source::Bytes(bytes)));
         }
     }

@@ -105,9 +105,15 @@ pub fn parse_mat(bytes: &[u8], path: &Path) -> Result<Vec<MatArray>> {
             MI_MATRIX => arrays.extend(parse_matrix(data, big_endian, path)?),
             MI_COMPRESSED => {
                 let mut inflated = Vec::new();
+                // deflate cannot expand past ~1032:1: more is a bomb, not a variable, and is not read on.
+                let limit = data.len().saturating_mul(crate::data::idx::MAX_GZIP_RATIO);
                 flate2::read::ZlibDecoder::new(data)
+                    .take(limit as u64 + 1)
                     .read_to_end(&mut inflated)
                     .map_err(|e| Error::data(path, format!("corrupt compressed variable: {e}")))?;
+                if inflated.len() > limit {
+                    return Err(Error::data(path, format!("a compressed variable of {} bytes inflates past {limit} bytes: not a real MAT-file", data.len())));
+                }
                 let mut inner = Cursor { bytes: &inflated, pos: 0, big_endian, path };
                 while let Some((t, d)) = inner.next("compressed variable")? {
                     if t == MI_MATRIX {
