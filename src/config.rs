@@ -396,6 +396,13 @@ impl Config {
             return Err(Error::config("model.init_gain", "must be a finite number > 0"));
         }
         positive("split.modules", self.split.modules)?;
+        let kernels = &self.head.pool_kernels;
+        if !kernels.is_empty() && kernels.len() != self.split.modules {
+            return Err(Error::config("head.pool_kernels", format!("{} kernels for {} modules: give one per module", kernels.len(), self.split.modules)));
+        }
+        if kernels.as_vec().contains(&0) {
+            return Err(Error::config("head.pool_kernels", "a pooling kernel must be at least 1"));
+        }
         match self.split.method {
             SplitMethod::Cuts if self.split.cuts.len() + 1 != self.split.modules => {
                 return Err(Error::config(

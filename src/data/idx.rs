@@ -81,7 +81,8 @@ fn parse_stream(mut r: impl Read, path: &Path, limit: usize, gzipped: bool) -> R
     let dims: Vec<usize> = dim_bytes.chunks_exact(4).map(|b| u32::from_be_bytes(b.try_into().unwrap()) as usize).collect();
     let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     let expected = expected.ok_or_else(|| Error::data(path, format!("dimensions {dims:?} overflow")))?;
-    let per_item: usize = dims[1..].iter().product::<usize>().max(1);
+    // Saturating: with a first dimension of 0 the others may multiply past usize without `expected` overflowing.
+    let per_item = dims[1..].iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX).max(1);
     if gzipped && expected > limit {
         return Err(Error::data(
             path,

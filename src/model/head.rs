@@ -39,6 +39,10 @@ pub struct HeadSpec {
     /// paper's published code does (`nn.AvgPool2d(apc)`, apc = 8 for its CIFAR ResNet-110 script). Pooled
     /// adaptively to that side, which equals AvgPool2d(kernel) wherever the kernel divides the side.
     pub pool_kernel: usize,
+    /// `1cnn`: one pooling kernel per module (overrides `pool_kernel`; empty = off): the published scripts
+    /// choose it per module, e.g. `apc = [16, 16, 8, 8]` for ResNet-110, K = 4 on 96-px STL-10 (6×6, 3×3, 3×3,
+    /// 3×3 pooled sides).
+    pub pool_kernels: PerModule,
     /// Hidden width of the fully connected layers of `1c2f` and `mlp-sr`.
     pub hidden: usize,
     /// Number of 1×1 conv layers of `mlp-sr`.
@@ -60,11 +64,70 @@ pub enum LastHead {
 
 impl Default for HeadSpec {
     fn default() -> Self {
-        HeadSpec { kind: HeadKind::OneCnn, pool: 4, pool_kernel: 0, hidden: 128, mlp_sr_layers: 2, last: LastHead::Network }
+        HeadSpec { kind: HeadKind::OneCnn, pool: 4, pool_kernel: 0, pool_kernels: PerModule::default(), hidden: 128, mlp_sr_layers: 2, last: LastHead::Network }
+    }
+}
+
+/// Up to [`PerModule::MAX`] values, one per module, kept `Copy` (a head spec is passed by value); a TOML
+/// array in configs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerModule {
+    len: u8,
+    values: [u16; PerModule::MAX],
+}
+
+impl PerModule {
+    pub const MAX: usize = 32;
+
+    pub fn new(values: &[usize]) -> Result<Self, String> {
+        if values.len() > Self::MAX {
+            return Err(format!("{} values: at most {} (one per module)", values.len(), Self::MAX));
+        }
+        let mut out = PerModule { len: values.len() as u8, values: [0; Self::MAX] };
+        for (o, &v) in out.values.iter_mut().zip(values) {
+            *o = u16::try_from(v).map_err(|_| format!("{v} is too large"))?;
+        }
+        Ok(out)
+    }
+
+    pub fn as_vec(&self) -> Vec<usize> {
+        self.values[..self.len as usize].iter().map(|&v| v as usize).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn get(&self, i: usize) -> Option<usize> {
+        (i < self.len as usize).then(|| self.values[i] as usize)
+    }
+}
+
+impl Serialize for PerModule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_vec().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PerModule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        PerModule::new(&Vec::<usize>::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 
 impl HeadSpec {
+    /// The spec of module `m`'s head: its own pooling kernel where `pool_kernels` gives one.
+    pub fn for_module(&self, m: usize) -> HeadSpec {
+        match self.pool_kernels.get(m) {
+            Some(k) => HeadSpec { pool_kernel: k, ..*self },
+            None => *self,
+        }
+    }
+
     /// The pooled side of a `1cnn` head on a `size` × `size` feature map.
     pub fn pool_side(&self, size: usize) -> usize {
         if self.pool_kernel > 0 { (size / self.pool_kernel).max(1) } else { self.pool.min(size).max(1) }
