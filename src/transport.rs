@@ -6,8 +6,9 @@
 //!
 //! where r_b is block b's residual branch (x_{b+1} = x_b + r_b) and the second term is the discrete
 //! kinetic energy of the module's flow: with it, module k is a minimizing-movement (JKO) step in
-//! Wasserstein space, close to an optimal-transport map, which keeps early modules from overfitting their
-//! auxiliary task. `mean` runs over batch and every element of r, as the published τ values assume.
+//! Wasserstein space. The paper's explanation of its effect is that each module is then close to an
+//! optimal-transport map, a regular map that keeps early modules from overfitting their auxiliary task;
+//! nothing here measures that yet, and at CPU scale the term has not improved accuracy (REPRODUCTION.md). `mean` runs over batch and every element of r, as the published τ values assume.
 //!
 //! The weight w_k = 1/(2τ_k) follows a τ schedule:
 //! - `constant`: τ_k = τ;
