@@ -93,7 +93,7 @@ fn without_network_fetch_says_which_files_to_put_where() {
         md5: "e26dedcc434d2e4c54c9b2d4a06d8373",
         unpack: Unpack::None,
     }]));
-    let info = DatasetInfo { name: "svhn", about: "", remote, checks: &[], reader: Reader::Svhn { extra: false }, cache_decoded: false };
+    let info = DatasetInfo { name: "svhn", about: "", remote, checks: &[], reader: Reader::Svhn { extra: false }, cache_decoded: false, image_size: Some(32) };
     let dir = common::tmp("fetch-offline");
     let e = fetch(&info, &dir).unwrap_err().to_string();
     assert!(e.contains("download these files into") && e.contains("train_32x32.mat") && e.contains("e26dedcc434d2e4c54c9b2d4a06d8373"), "{e}");
