@@ -2,9 +2,10 @@
 """REPRODUCTION.md's verdicts, by the rules fixed there, from a finished sweep's run directories.
 
 Usage: tools/repro/verdicts.py sequential runs/sweeps/repro-sequential [OUT.json]
+       tools/repro/verdicts.py parallel runs/sweeps/repro-parallel runs/sweeps/repro-sequential [OUT.json]
 
 Reads each run's summary.json and metrics.jsonl through the sweep's manifest; prints the positive control and
-the claims the sweep serves (sequential: C1, C5, C8), each as mean ± half-width of the two-sided 95 % Student-t
+the claims the sweep serves (sequential: C1, C5, C8; parallel, with the sequential sweep for K = 4: C3, C7), each as mean ± half-width of the two-sided 95 % Student-t
 interval over seeds, with its verdict; writes the same as JSON. Standard library only."""
 import json, math, os, sys
 
@@ -117,9 +118,64 @@ def show(out):
               f"VanGL − TRGL {pts(c['vangl_gap_minus_trgl_gap'])}: {v}")
 
 
+def parallel(sweep, sequential_sweep):
+    by = {}
+    for r in load(sweep):
+        s = r["settings"]
+        by[(s["train.mode"].strip('"'), s["method.tau"], int(s["seed"]))] = r
+    seq = {}
+    for r in load(sequential_sweep):
+        s = r["settings"]
+        if s["split.modules"] == "4":
+            seq[(s["method.tau"], int(s["seed"]))] = r
+    seeds = sorted({s for _, _, s in by})
+    last = lambda r: r["summary"]["modules"][-1]["final_acc"]
+    peak = lambda r: r["summary"]["peak_alloc_bytes"]
+    e2e = [by[("e2e", "inf", s)] for s in seeds]
+    trgl = [by[("parallel", "1.0", s)] for s in seeds]
+    vangl = [by[("parallel", "inf", s)] for s in seeds]
+    trgl_seq = [seq[("1.0", s)] for s in seeds]
+    out = {"sweep": sweep, "sequential_sweep": sequential_sweep}
+    ci3 = interval([last(t) - last(e) for t, e in zip(trgl, e2e)])
+    ratios = [peak(t) / peak(e) for t, e in zip(trgl, e2e)]
+    out["C3"] = {"trgl_parallel_minus_e2e": ci3, "verdict": verdict(ci3), "e2e": interval([last(e) for e in e2e]),
+                 "trgl_parallel": interval([last(t) for t in trgl]), "vangl_parallel": interval([last(v) for v in vangl]),
+                 "memory_ratios": ratios, "memory_verdict": "reproduced" if all(x <= 0.9 for x in ratios) else "refuted",
+                 "e2e_peak_mib": [peak(e) / 2**20 for e in e2e], "trgl_peak_mib": [peak(t) / 2**20 for t in trgl]}
+    ci7 = interval([last(p) - last(q) for p, q in zip(trgl, trgl_seq)])
+    more = [peak(p) > peak(q) for p, q in zip(trgl, trgl_seq)]
+    out["C7"] = {"parallel_minus_sequential": ci7, "verdict": verdict(ci7), "trgl_sequential": interval([last(q) for q in trgl_seq]),
+                 "parallel_peak_mib": [peak(p) / 2**20 for p in trgl], "sequential_peak_mib": [peak(q) / 2**20 for q in trgl_seq],
+                 "memory_verdict": "reproduced" if all(more) else "refuted"}
+    civ = interval([last(t) - last(v) for t, v in zip(trgl, vangl)])
+    out["parallel_trgl_minus_vangl"] = {"difference": civ, "verdict": verdict(civ)}
+    return out
+
+
+def show_parallel(out, regime):
+    c3, c7 = out["C3"], out["C7"]
+    v = lambda x: x if regime else "regime not reached"
+    print(f"{out['sweep']} (+ {out['sequential_sweep']}, K = 4)")
+    print(f"  last module, final test: e2e {pts(c3['e2e'])}, parallel VanGL {pts(c3['vangl_parallel'])}, parallel TRGL {pts(c3['trgl_parallel'])}, sequential TRGL {pts(c7['trgl_sequential'])}")
+    print(f"  parallel TRGL − VanGL {pts(out['parallel_trgl_minus_vangl']['difference'])}: {out['parallel_trgl_minus_vangl']['verdict']}")
+    print(f"  C3 accuracy, TRGL parallel − e2e {pts(c3['trgl_parallel_minus_e2e'])}: {v(c3['verdict'])}")
+    print(f"  C3 memory, TRGL parallel / e2e peak allocation {', '.join(f'{r:.3f}' for r in c3['memory_ratios'])} "
+          f"(e2e {c3['e2e_peak_mib'][0]:.1f} MiB): {v(c3['memory_verdict'])}")
+    print(f"  C7 accuracy, TRGL parallel − sequential {pts(c7['parallel_minus_sequential'])}: {v(c7['verdict'])}")
+    print(f"  C7 memory, parallel {', '.join(f'{m:.1f}' for m in c7['parallel_peak_mib'])} MiB against sequential "
+          f"{', '.join(f'{m:.1f}' for m in c7['sequential_peak_mib'])} MiB: {v(c7['memory_verdict'])}")
+
+
 if __name__ == "__main__":
-    kind, sweep = sys.argv[1], sys.argv[2]
-    out = {"sequential": sequential}[kind](sweep)
-    show(out)
-    if len(sys.argv) > 3:
-        json.dump(out, open(sys.argv[3], "w"), indent=1)
+    kind = sys.argv[1]
+    if kind == "sequential":
+        out = sequential(sys.argv[2])
+        show(out)
+        dest = sys.argv[3] if len(sys.argv) > 3 else None
+    else:
+        out = parallel(sys.argv[2], sys.argv[3])
+        out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
+        show_parallel(out, out["regime_reached"])
+        dest = sys.argv[4] if len(sys.argv) > 4 else None
+    if dest:
+        json.dump(out, open(dest, "w"), indent=1)
