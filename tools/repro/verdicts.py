@@ -3,6 +3,7 @@
 
 Usage: tools/repro/verdicts.py sequential runs/sweeps/repro-sequential [OUT.json]
        tools/repro/verdicts.py parallel runs/sweeps/repro-parallel runs/sweeps/repro-sequential [OUT.json]
+       tools/repro/verdicts.py schedules runs/sweeps/repro-schedules runs/sweeps/repro-sequential [OUT.json]
 
 Reads each run's summary.json and metrics.jsonl through the sweep's manifest; prints the positive control and
 the claims the sweep serves (sequential: C1, C5, C8; parallel, with the sequential sweep for K = 4: C3, C7), each as mean ± half-width of the two-sided 95 % Student-t
@@ -152,6 +153,35 @@ def parallel(sweep, sequential_sweep):
     return out
 
 
+def schedules(sweep):
+    """C6: each τ schedule against VanGL, and varying and Uzawa against constant (run labels name them)."""
+    by = {}
+    for r in load(sweep):
+        label, seed = r["name"].rsplit("_seed-", 1)
+        by.setdefault(label, {})[int(seed)] = r
+    seeds = sorted(by["vangl"])
+    last = lambda r: r["summary"]["modules"][-1]["final_acc"]
+    diff = lambda a, b: interval([last(by[a][s]) - last(by[b][s]) for s in seeds])
+    out = {"sweep": sweep, "last_module": {k: interval([last(v[s]) for s in seeds]) for k, v in by.items()}, "C6": {}}
+    for k in by:
+        if k != "vangl":
+            ci = diff(k, "vangl")
+            out["C6"][f"{k} − vangl"] = {"difference": ci, "verdict": verdict(ci)}
+    for k in by:
+        if k not in ("vangl", "constant"):
+            out["C6"][f"{k} − constant"] = {"difference": diff(k, "constant"), "verdict": None}
+    return out
+
+
+def show_schedules(out, regime):
+    print(out["sweep"])
+    for k, ci in out["last_module"].items():
+        print(f"  last module, final test, {k}: {pts(ci)}")
+    for k, c in out["C6"].items():
+        v = "" if c["verdict"] is None else (": " + (c["verdict"] if regime else "regime not reached"))
+        print(f"  C6 {k}: {pts(c['difference'])}{v}")
+
+
 def show_parallel(out, regime):
     c3, c7 = out["C3"], out["C7"]
     v = lambda x: x if regime else "regime not reached"
@@ -172,6 +202,11 @@ if __name__ == "__main__":
         out = sequential(sys.argv[2])
         show(out)
         dest = sys.argv[3] if len(sys.argv) > 3 else None
+    elif kind == "schedules":
+        out = schedules(sys.argv[2])
+        out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
+        show_schedules(out, out["regime_reached"])
+        dest = sys.argv[4] if len(sys.argv) > 4 else None
     else:
         out = parallel(sys.argv[2], sys.argv[3])
         out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
