@@ -190,7 +190,7 @@ impl DataConfig {
         if self.dataset == crate::data::EMBEDDED {
             return Some(28);
         }
-        crate::data::catalog::CATALOG.iter().find(|d| d.name == self.dataset).and_then(|d| d.image_size)
+        crate::data::catalog::find(&self.dataset).ok().and_then(|d| d.image_size)
     }
 }
 

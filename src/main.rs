@@ -231,11 +231,12 @@ fn main() -> Result<()> {
 }
 
 fn eval(run: &Path, set: &[String]) -> Result<()> {
+    // Before the data is read: damaged weights are refused at once.
+    trgl::integrity::verify(run, WEIGHTS_FILE, false)?;
     let mut config = Config::from_file(&run.join("config.toml"), set)?;
     config.output.progress = false;
     let data = trgl::data::open(&config.data)?;
     let mut session = Session::new(&config, &data, None)?;
-    trgl::integrity::verify(run, WEIGHTS_FILE, false)?;
     let weights = run.join(WEIGHTS_FILE);
     session.network = session
         .network

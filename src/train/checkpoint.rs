@@ -176,9 +176,17 @@ pub fn find(run_dir: &Path) -> Result<PathBuf> {
     Err(Error::data(run_dir.join(DIR), "no checkpoint to resume from (the run wrote none yet, or this is not a run directory)"))
 }
 
+/// A checkpoint read back, with the config changes `--resume` may make (events for the metrics).
+pub struct Loaded {
+    pub state: State,
+    pub network: Network,
+    pub optims: Vec<ModuleOptimizer>,
+    pub events: Vec<String>,
+}
+
 /// Reads a checkpoint: its state (checked against `config`), the network loaded into `network`, and the
 /// optimizers' states loaded into `optims`.
-pub fn load(dir: &Path, config: &Config, network: Network) -> Result<(State, Network, Vec<ModuleOptimizer>)> {
+pub fn load(dir: &Path, config: &Config, network: Network) -> Result<Loaded> {
     // Before anything is read: a bit flip or truncation is refused by name rather than resumed from.
     crate::integrity::verify_all(dir).map_err(|e| match e {
         Error::Data { path, message } => Error::Data { path, message: format!("{message}; the checkpoint is refused") },
@@ -196,9 +204,10 @@ pub fn load(dir: &Path, config: &Config, network: Network) -> Result<(State, Net
             .collect();
         return Err(Error::data(&sp, format!("checkpoint of another run: {}", differs.join("; "))));
     }
-    if let Some(started) = &state.config {
-        compare_configs(started, config, &sp)?;
-    }
+    let events = match &state.config {
+        Some(started) => compare_configs(started, config, &sp)?,
+        None => Vec::new(),
+    };
     let np = dir.join(NETWORK);
     let network = network
         .try_load_file(&np)
@@ -212,5 +221,5 @@ pub fn load(dir: &Path, config: &Config, network: Network) -> Result<(State, Net
             .map_err(|e| Error::Weights { path: p.clone(), message: format!("corrupt optimizer state: {e}") })?;
         optims.push(o);
     }
-    Ok((state, network, optims))
+    Ok(Loaded { state, network, optims, events })
 }

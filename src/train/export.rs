@@ -26,7 +26,6 @@ pub const SOURCE_FILE: &str = "model.safetensors.json";
 #[derive(Serialize, Deserialize)]
 struct ExportSource {
     weights_sha256: String,
-    safetensors_sha256: String,
 }
 
 const MAX_CHANNELS: usize = 4;
@@ -121,14 +120,13 @@ pub fn check_export_path(run_dir: &Path, out: &Path, force: bool) -> Result<()> 
     Ok(())
 }
 
-/// Records, beside the run's export, the checksums of the weights it came from and of itself.
+/// Records, beside the run's export, the checksum of the weights it came from, and its own in the run's
+/// `SHA256SUMS`.
 pub fn record_export_source(run_dir: &Path) -> Result<()> {
-    let source = ExportSource {
-        weights_sha256: crate::integrity::sha256_file(&run_dir.join(super::WEIGHTS_FILE))?,
-        safetensors_sha256: crate::integrity::sha256_file(&run_dir.join(SAFETENSORS_FILE))?,
-    };
+    let source = ExportSource { weights_sha256: crate::integrity::sha256_file(&run_dir.join(super::WEIGHTS_FILE))? };
     let p = run_dir.join(SOURCE_FILE);
-    std::fs::write(&p, serde_json::to_string_pretty(&source).expect("serialises")).map_err(|e| Error::io(&p, e))
+    std::fs::write(&p, serde_json::to_string_pretty(&source).expect("serialises")).map_err(|e| Error::io(&p, e))?;
+    crate::integrity::record(run_dir, &[SAFETENSORS_FILE])
 }
 
 /// The run's export, checked: present, unchanged since it was written, and made from the run's current
@@ -142,10 +140,7 @@ fn checked_export(run_dir: &Path) -> Result<std::path::PathBuf> {
         Error::data(&sp, format!("missing: which weights {SAFETENSORS_FILE} came from is unknown; run `trgl export {}` again", run_dir.display()))
     })?;
     let source: ExportSource = serde_json::from_str(&text).map_err(|e| Error::data(&sp, format!("corrupt: {e}")))?;
-    let actual = crate::integrity::sha256_file(&st)?;
-    if actual != source.safetensors_sha256 {
-        return Err(Error::data(&st, format!("checksum mismatch: SHA-256 {actual}, {SOURCE_FILE} records {} (corrupted or changed after export)", source.safetensors_sha256)));
-    }
+    crate::integrity::verify(run_dir, SAFETENSORS_FILE, true)?;
     if crate::integrity::sha256_file(&run_dir.join(super::WEIGHTS_FILE))? != source.weights_sha256 {
         return Err(Error::data(
             &st,

@@ -85,15 +85,11 @@ fn run_or_resume(config: &Config, data: &Splits, dir: Option<&Path>, label: &str
         let found = checkpoint::find(d)?;
         let mut session = Session::new(config, data, None)?;
         let network = std::mem::replace(&mut session.network, crate::model::Network { modules: Vec::new() });
-        let (state, network, optims) = checkpoint::load(&found, config, network)?;
+        let loaded = checkpoint::load(&found, config, network)?;
+        let mut metrics = crate::report::MetricsWriter::resume(&d.join("metrics.jsonl"), loaded.state.metrics_records)?;
         // `load` refused any change that matters; what is left (output and loader settings) goes on record.
-        let events = match &state.config {
-            Some(started) => checkpoint::compare_configs(started, config, &found)?,
-            None => Vec::new(),
-        };
-        let mut metrics = crate::report::MetricsWriter::resume(&d.join("metrics.jsonl"), state.metrics_records)?;
-        metrics.pending_events = events;
-        session.restore(state, network, optims, metrics);
+        metrics.pending_events = loaded.events;
+        session.restore(loaded.state, loaded.network, loaded.optims, metrics);
         session.run_dir = Some(d.to_path_buf());
         return finish(session, config, dir, label);
     }
