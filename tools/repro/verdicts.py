@@ -4,10 +4,15 @@
 Usage: tools/repro/verdicts.py sequential runs/sweeps/repro-sequential [OUT.json]
        tools/repro/verdicts.py parallel runs/sweeps/repro-parallel runs/sweeps/repro-sequential [OUT.json]
        tools/repro/verdicts.py schedules runs/sweeps/repro-schedules runs/sweeps/repro-sequential [OUT.json]
+       tools/repro/verdicts.py tau runs/sweeps/repro-tau runs/sweeps/repro-sequential [OUT.json]
+       tools/repro/verdicts.py data-size runs/sweeps/repro-data-size runs/sweeps/repro-sequential [OUT.json]
+       tools/repro/verdicts.py demo-selection runs/sweeps/demo-selection [OUT.json]
+       tools/repro/verdicts.py demo-confirm runs/sweeps/demo-confirm [OUT.json]
 
 Reads each run's summary.json and metrics.jsonl through the sweep's manifest; prints the positive control and
 the claims the sweep serves (sequential: C1, C5, C8; parallel, with the sequential sweep for K = 4: C3, C7), each as mean ± half-width of the two-sided 95 % Student-t
-interval over seeds, with its verdict; writes the same as JSON. Standard library only."""
+interval over seeds, with its verdict; writes the same as JSON. The second sweep, where given, is repro-sequential:
+its positive control decides whether verdicts are given at all. Standard library only."""
 import json, math, os, sys
 
 # Two-sided 95 % Student-t quantiles, df = 1 … 30 (the printed table; tests/report.rs checks trgl's own).
@@ -182,6 +187,192 @@ def show_schedules(out, regime):
         print(f"  C6 {k}: {pts(c['difference'])}{v}")
 
 
+def unquote(v):
+    return v.strip('"')
+
+
+def final_record(run, module):
+    """The module's record of the final evaluation (test and validation accuracy after the last epoch)."""
+    return [r for r in run["records"] if r["phase"] == "final" and r["module"] == module][-1]
+
+
+def epochs_to_reach(run, module, threshold):
+    """The first epoch after which the module's validation accuracy is at least `threshold`; None if never."""
+    for r in run["records"]:
+        if r["phase"] == "train" and r["module"] == module and r.get("val_acc") is not None and r["val_acc"] >= threshold:
+            return r["epoch"]
+    return None
+
+
+C9_TAU = "0.01"
+C9_FRACTION = 0.9
+
+
+def tau(sweep):
+    """C4 (τ robustness) and C9 (convergence speed against τ), one block per dataset label."""
+    by = {}
+    for r in load(sweep):
+        label = r["name"].split("_tau-", 1)[0]
+        by.setdefault(label, {}).setdefault(r["settings"]["method.tau"], {})[int(r["settings"]["seed"])] = r
+    out = {"sweep": sweep, "datasets": {}}
+    for label, taus in by.items():
+        vangl = taus["inf"]
+        seeds = sorted(vangl)
+        k = len(vangl[seeds[0]]["summary"]["modules"])
+        last = lambda r: r["summary"]["modules"][-1]["final_acc"]
+        val = lambda r: final_record(r, k)["val_acc"]
+        finite = sorted((t for t in taus if t != "inf"), key=float)
+        per_tau = {}
+        for t in finite:
+            ci = interval([last(taus[t][s]) - last(vangl[s]) for s in seeds])
+            per_tau[t] = {"test": interval([last(taus[t][s]) for s in seeds]), "val": interval([val(taus[t][s]) for s in seeds]),
+                          "trgl_minus_vangl": ci, "verdict": verdict(ci),
+                          "paper_metric_difference": interval([paper_metric(taus[t][s]) - paper_metric(vangl[s]) for s in seeds])}
+        above = sum(v["verdict"] == "reproduced" for v in per_tau.values())
+        below = sum(v["verdict"] == "refuted" for v in per_tau.values())
+        c4 = "reproduced" if above >= 5 else "refuted" if below >= 5 else "inconclusive"
+        # τ chosen on validation: the finite τ whose last module has the best mean final validation accuracy.
+        chosen = max(finite, key=lambda t: per_tau[t]["val"]["mean"])
+        ci_chosen = per_tau[chosen]["trgl_minus_vangl"]
+        # C9: per seed, epochs for the last module to reach 90 % of that seed's VanGL final validation accuracy;
+        # a run that never reaches it counts as one epoch past its last (censored, and counted).
+        epochs = len([r for r in vangl[seeds[0]]["records"] if r["phase"] == "train" and r["module"] == k])
+        need = {}
+        censored = {}
+        for t in [C9_TAU, "inf"]:
+            need[t], censored[t] = [], 0
+            for s in seeds:
+                e = epochs_to_reach(taus[t][s], k, C9_FRACTION * val(vangl[s]))
+                censored[t] += e is None
+                need[t].append(epochs + 1 if e is None else e)
+        ci9 = interval([a - b for a, b in zip(need[C9_TAU], need["inf"])])
+        out["datasets"][label] = {
+            "seeds": seeds, "modules": k, "vangl": {"test": interval([last(vangl[s]) for s in seeds]), "val": interval([val(vangl[s]) for s in seeds])},
+            "per_tau": per_tau, "C4": {"intervals_above_0": above, "intervals_below_0": below, "of": len(finite), "verdict": c4},
+            "C4_val_chosen": {"tau": chosen, "val": per_tau[chosen]["val"], "test": per_tau[chosen]["test"],
+                              "trgl_minus_vangl": ci_chosen, "verdict": verdict(ci_chosen)},
+            "C9": {"tau": C9_TAU, "epochs_needed": need, "censored": censored, "epochs": epochs,
+                   "difference": ci9, "verdict": verdict(ci9)},
+        }
+    return out
+
+
+def show_tau(out, regime):
+    v = lambda x: x if regime else "regime not reached"
+    print(out["sweep"])
+    for label, d in out["datasets"].items():
+        print(f"  {label}: VanGL last module, final test {pts(d['vangl']['test'])}, validation {pts(d['vangl']['val'])}")
+        for t, c in d["per_tau"].items():
+            print(f"    τ = {t:>5}: test {pts(c['test'])}; TRGL − VanGL {pts(c['trgl_minus_vangl'])}: {c['verdict']}; "
+                  f"paper's metric {pts(c['paper_metric_difference'])}")
+        c4 = d["C4"]
+        print(f"    C4: interval above 0 for {c4['intervals_above_0']} of {c4['of']} τ, below 0 for {c4['intervals_below_0']}: {v(c4['verdict'])}")
+        c = d["C4_val_chosen"]
+        print(f"    C4, τ chosen on validation: τ = {c['tau']} (validation {pts(c['val'])}); on test TRGL − VanGL "
+              f"{pts(c['trgl_minus_vangl'])}: {v(c['verdict'])}")
+        c9 = d["C9"]
+        diff = c9["difference"]
+        hw = "" if diff["half_width"] is None else f" ± {diff['half_width']:.2f}"
+        print(f"    C9: epochs to reach {100 * C9_FRACTION:.0f} % of VanGL's final validation accuracy: τ = {c9['tau']} "
+              f"{c9['epochs_needed'][c9['tau']]} (never: {c9['censored'][c9['tau']]}), VanGL {c9['epochs_needed']['inf']} "
+              f"(never: {c9['censored']['inf']}); difference {diff['mean']:+.2f}{hw} epochs: {v(c9['verdict'])}")
+
+
+def data_size(sweep, sequential_sweep):
+    """C2: TRGL − VanGL at the last module per (architecture, mode, training images per class), and the gain at
+    the smallest size minus the gain at the largest, per architecture."""
+    by = {}
+    for r in load(sweep):
+        s = r["settings"]
+        by[(unquote(s["model.arch"]), int(s["data.train_per_class"]), s["method.tau"], int(s["seed"]))] = r
+    last = lambda r: r["summary"]["modules"][-1]["final_acc"]
+    seeds = sorted({k[3] for k in by})
+    archs = sorted({k[0] for k in by})
+    sizes = sorted({k[1] for k in by})
+    trgl_tau = next(k[2] for k in by if k[2] != "inf")
+    out = {"sweep": sweep, "sequential_sweep": sequential_sweep, "cells": [], "less_data": {}}
+    gains = {}
+    for a in archs:
+        for n in sizes:
+            g = [last(by[(a, n, trgl_tau, s)]) - last(by[(a, n, "inf", s)]) for s in seeds]
+            gains[(a, n)] = g
+            ci = interval(g)
+            out["cells"].append({"arch": a, "mode": "parallel", "per_class": n, "vangl": interval([last(by[(a, n, "inf", s)]) for s in seeds]),
+                                 "trgl": interval([last(by[(a, n, trgl_tau, s)]) for s in seeds]), "trgl_minus_vangl": ci, "verdict": verdict(ci),
+                                 "paper_metric_difference": interval([paper_metric(by[(a, n, trgl_tau, s)]) - paper_metric(by[(a, n, "inf", s)]) for s in seeds])})
+        ci = interval([x - y for x, y in zip(gains[(a, sizes[0])], gains[(a, sizes[-1])])])
+        out["less_data"][a] = {"smaller": sizes[0], "larger": sizes[-1], "gain_smaller_minus_gain_larger": ci, "verdict": verdict(ci)}
+    seq = sequential(sequential_sweep)
+    if 4 in seq["C1"]:
+        c = seq["C1"][4]
+        out["cells"].append({"arch": "resnet20", "mode": "sequential", "per_class": 500, "trgl_minus_vangl": c["difference"],
+                             "verdict": c["verdict"], "paper_metric_difference": seq["paper_metric"][4], "from": sequential_sweep})
+    return out
+
+
+def show_data_size(out, regime):
+    v = lambda x: x if regime else "regime not reached"
+    print(f"{out['sweep']} (+ {out['sequential_sweep']}, K = 4)")
+    for c in out["cells"]:
+        both = f"VanGL {pts(c['vangl'])}, TRGL {pts(c['trgl'])}; " if "vangl" in c else ""
+        print(f"  C2 {c['arch']} {c['mode']} {c['per_class']} per class: {both}TRGL − VanGL {pts(c['trgl_minus_vangl'])}: "
+              f"{v(c['verdict'])}; paper's metric {pts(c['paper_metric_difference'])}")
+    for a, c in out["less_data"].items():
+        print(f"  C2 larger gain with less data, {a}: gain at {c['smaller']} − gain at {c['larger']} per class "
+              f"{pts(c['gain_smaller_minus_gain_larger'])}: {v(c['verdict'])}")
+
+
+def by_tau_seed(sweep):
+    by = {}
+    for r in load(sweep):
+        by.setdefault(r["settings"]["method.tau"], {})[int(r["settings"]["seed"])] = r
+    return by
+
+
+def demo_selection(sweep):
+    """The demo's τ: the largest mean per-seed TRGL − VanGL of the last module's final validation accuracy."""
+    by = by_tau_seed(sweep)
+    seeds = sorted(by["inf"])
+    k = len(by["inf"][seeds[0]]["summary"]["modules"])
+    val = lambda r: final_record(r, k)["val_acc"]
+    test = lambda r: r["summary"]["modules"][-1]["final_acc"]
+    cands = {}
+    for t in sorted((t for t in by if t != "inf"), key=float):
+        cands[t] = {"val_difference": interval([val(by[t][s]) - val(by["inf"][s]) for s in seeds]),
+                    "test_difference": interval([test(by[t][s]) - test(by["inf"][s]) for s in seeds])}
+    chosen = max(cands, key=lambda t: cands[t]["val_difference"]["mean"])
+    exists = cands[chosen]["val_difference"]["mean"] > 0
+    return {"sweep": sweep, "seeds": seeds, "candidates": cands, "chosen": chosen, "setting_exists": exists,
+            "vangl_val": interval([val(by["inf"][s]) for s in seeds])}
+
+
+def show_demo_selection(out):
+    print(f"{out['sweep']}: VanGL last module, final validation {pts(out['vangl_val'])}")
+    for t, c in out["candidates"].items():
+        print(f"  τ = {t:>4}: TRGL − VanGL validation {pts(c['val_difference'])}, test {pts(c['test_difference'])}")
+    word = "a setting exists: confirm it on seeds 5–9" if out["setting_exists"] else "no setting exists (mean not above 0)"
+    print(f"  chosen on validation: τ = {out['chosen']}; {word}")
+
+
+def demo_confirm(sweep):
+    """Seeds 5–9: TRGL − VanGL at the last module on test, per seed; the effect holds in at least 4 of 5."""
+    by = by_tau_seed(sweep)
+    t = next(t for t in by if t != "inf")
+    seeds = sorted(by["inf"])
+    test = lambda r: r["summary"]["modules"][-1]["final_acc"]
+    diffs = [test(by[t][s]) - test(by["inf"][s]) for s in seeds]
+    wins = sum(d > 0 for d in diffs)
+    return {"sweep": sweep, "tau": t, "seeds": seeds, "differences": diffs, "trgl_above": wins,
+            "difference": interval(diffs), "confirmed": wins >= 4}
+
+
+def show_demo_confirm(out):
+    per = ", ".join(f"{100 * d:+.2f}" for d in out["differences"])
+    print(f"{out['sweep']}: τ = {out['tau']}, seeds {out['seeds']}: TRGL − VanGL at the last module, test: {per} points "
+          f"(mean {pts(out['difference'])}); above 0 in {out['trgl_above']} of {len(out['seeds'])}: "
+          f"{'confirmed' if out['confirmed'] else 'not confirmed'}")
+
+
 def show_parallel(out, regime):
     c3, c7 = out["C3"], out["C7"]
     v = lambda x: x if regime else "regime not reached"
@@ -207,10 +398,30 @@ if __name__ == "__main__":
         out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
         show_schedules(out, out["regime_reached"])
         dest = sys.argv[4] if len(sys.argv) > 4 else None
-    else:
+    elif kind == "tau":
+        out = tau(sys.argv[2])
+        out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
+        show_tau(out, out["regime_reached"])
+        dest = sys.argv[4] if len(sys.argv) > 4 else None
+    elif kind == "data-size":
+        out = data_size(sys.argv[2], sys.argv[3])
+        out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
+        show_data_size(out, out["regime_reached"])
+        dest = sys.argv[4] if len(sys.argv) > 4 else None
+    elif kind == "demo-selection":
+        out = demo_selection(sys.argv[2])
+        show_demo_selection(out)
+        dest = sys.argv[3] if len(sys.argv) > 3 else None
+    elif kind == "demo-confirm":
+        out = demo_confirm(sys.argv[2])
+        show_demo_confirm(out)
+        dest = sys.argv[3] if len(sys.argv) > 3 else None
+    elif kind == "parallel":
         out = parallel(sys.argv[2], sys.argv[3])
         out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
         show_parallel(out, out["regime_reached"])
         dest = sys.argv[4] if len(sys.argv) > 4 else None
+    else:
+        sys.exit(f"unknown kind {kind!r}: expected sequential, parallel, schedules, tau, data-size, demo-selection or demo-confirm")
     if dest:
         json.dump(out, open(dest, "w"), indent=1)
