@@ -126,10 +126,34 @@ fn loader_is_deterministic_whatever_the_worker_count() {
     assert_eq!(one, three);
     let next: Vec<_> = Loader::new(set.clone(), spec(1), norm.clone(), 3).epoch(1).collect();
     assert_ne!(one[0].labels, next[0].labels, "each epoch has its own order");
-    // an early stop does not hang the workers
-    let mut it = Loader::new(set, spec(2), norm, 3).epoch(0);
-    it.next();
-    drop(it);
+}
+
+/// A consumer that stops after one batch of six: dropping the epoch's iterator returns within a deadline
+/// (the workers, blocked on full queues, are released and joined, not left hanging), the batch it got is
+/// the epoch's first, and the loader then gives a whole epoch again.
+#[test]
+fn an_early_stop_releases_the_workers_within_a_deadline() {
+    let data = synthetic(50, 10, 1, 8, 3, 1);
+    let set = std::sync::Arc::new(data.train);
+    let norm = Normalize { mean: vec![0.5], std: vec![0.25] };
+    // Queues of 1 on 2 workers of 3 batches each: after one batch is taken, both workers are blocked.
+    let spec = LoaderSpec { batch_size: 8, workers: 2, prefetch: 1, shuffle: true, drop_last: true, augment: None };
+    let loader = Loader::new(set, spec, norm, 3);
+    let full: Vec<_> = loader.epoch(0).collect();
+    assert_eq!(full.len(), 6);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let stopper = loader.clone();
+    std::thread::spawn(move || {
+        let mut it = stopper.epoch(0);
+        let first = it.next().expect("a first batch");
+        std::thread::sleep(std::time::Duration::from_millis(50)); // let the workers fill their queues
+        drop(it);
+        let _ = done_tx.send(first);
+    });
+    let first = done_rx.recv_timeout(std::time::Duration::from_secs(10)).expect("dropping a partly read epoch hung: workers not released within 10 s");
+    assert_eq!(first, full[0], "the batch taken before the stop is the epoch's first");
+    let again: Vec<_> = loader.epoch(0).collect();
+    assert_eq!(again, full, "after an early stop the loader gives the whole epoch again");
 }
 
 #[test]

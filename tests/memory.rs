@@ -80,12 +80,27 @@ fn module_wise_steps_need_less_memory_than_end_to_end() {
     config.data.batch_size = 32;
     let data = trgl::data::synthetic(64, 8, 1, 16, 3, 1);
     let mut session = Session::new(&config, &data, None).unwrap();
+    // A first table warms up what the process allocates once (its first e2e step's peak is about 1.7×
+    // the next ones' when no other test ran before it); the second is measured.
+    memory_table(&mut session, 1).unwrap();
     let rows = memory_table(&mut session, 2).unwrap();
     let peak = |mode: &str| rows.iter().find(|r| r.mode == mode).unwrap().peak_alloc_bytes.unwrap();
-    assert!(peak("sequential") < peak("e2e"), "{rows:?}");
-    assert!(peak("parallel") < peak("e2e"), "{rows:?}");
+    // Module-wise steps need less than e2e's, in a band: measured 0.52 (sequential) and 0.55 (parallel) of
+    // e2e's peak here, resnet32, K = 4, batch 32 at 16×16. A module-wise step that keeps the graph of the
+    // modules before it (the prefix run with autodiff) measured 1.55; one that counts nothing would fall
+    // under the band.
+    for mode in ["sequential", "parallel"] {
+        let ratio = peak(mode) as f64 / peak("e2e") as f64;
+        eprintln!("{mode}: {ratio:.3} of e2e's peak");
+        assert!((0.25..=0.8).contains(&ratio), "{mode}: peak {ratio:.3} of e2e's, outside [0.25, 0.8]: {rows:?}");
+    }
     let seq = rows.iter().find(|r| r.mode == "sequential").unwrap();
     assert_eq!(seq.per_module.len(), 4);
+    // Module k's step holds the graph of module k alone, and the deeper modules here are the smaller ones
+    // (measured 3.46, 2.24, 1.52, 1.03 MB): with the prefix's graph kept, the peaks grew with k instead
+    // (3.46, 6.99, 9.09, 10.25 MB).
+    let per_module: Vec<usize> = seq.per_module.iter().map(|m| m.peak_alloc_bytes.unwrap()).collect();
+    assert!(per_module[3] < per_module[0], "the last module's step needs less than the first's: {per_module:?}");
     // Step timings are positive and one per timed step.
     let t = time_steps(&mut session, StepKind::Sequential(3), 1, 3).unwrap();
     assert_eq!(t.seconds.len(), 3);

@@ -1,5 +1,5 @@
 //! Every architecture of the registry: parameter counts against the reference models, shapes, the VGG
-//! transport term, and a few training steps in each mode.
+//! transport term, and training in each mode on a learnable task.
 
 mod common;
 
@@ -106,18 +106,26 @@ fn vgg_transport_term_is_the_distance_to_the_projected_input() {
 
 #[test]
 fn every_model_trains_in_every_mode() {
+    let data = common::learnable_data();
     for (arch, width) in [("resnet18", 4), ("resnet50", 2), ("vgg11", 4), ("vit-mini", 16)] {
         for mode in [Mode::E2e, Mode::Sequential, Mode::Multilap, Mode::Parallel] {
             let mut c = common::tiny_config(mode);
             c.model.arch = arch.into();
             c.model.width = Some(width);
-            c.train.epochs = 1;
+            c.train.epochs = 3;
+            c.train.ne1 = 3;
             c.train.ne2 = 0;
             c.train.laps = 1;
-            c.train.max_steps_per_epoch = 2;
-            let outcome = trgl::train::run(&c, &common::tiny_data(), None, arch).unwrap();
+            let outcome = trgl::train::run(&c, &data, None, arch).unwrap();
             let recs = &outcome.session.metrics.records;
             assert!(!recs.is_empty() && recs.iter().all(|r| r.train_loss.is_finite()), "{arch} {mode:?}");
+            // Measured (3 epochs of 12 steps): mean head accuracy 0.58–1.00 and the loss down to 0.22–0.74 of
+            // its first epoch, except end-to-end ResNet-18 (width 4) and ResNet-50 (width 2), which do not
+            // learn this task in 36 steps at lr 0.05 (0.35 and 0.33, the loss ratio 0.72 and 1.13): their
+            // end-to-end training is asserted by tests/modes.rs on ResNet-14.
+            if !(mode == Mode::E2e && arch.starts_with("resnet")) {
+                common::assert_learns_to(&outcome, mode != Mode::E2e, 0.5, &format!("{arch} {mode:?}"));
+            }
             if mode != Mode::E2e {
                 assert!(recs.iter().any(|r| r.kinetic_energy > 0.0), "{arch} {mode:?}: the transport term is computed");
             }

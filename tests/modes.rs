@@ -1,8 +1,9 @@
-//! Every training mode runs, writes its metrics, and the same seed gives the same metrics file.
+//! Every training mode runs, learns a learnable task (accuracy well above chance, falling loss, falling
+//! kinetic energy; see `common::assert_learns`) and writes its metrics.
 
 mod common;
 
-use common::{tiny_config, tiny_data, tmp};
+use common::{assert_learns, learnable_data, tiny_config, tiny_data, tmp};
 use trgl::report::Record;
 use trgl::train::{self, Mode};
 
@@ -16,16 +17,21 @@ fn records(dir: &std::path::Path) -> Vec<Record> {
 
 #[test]
 fn each_mode_trains_and_writes_one_record_per_epoch_and_module() {
-    let data = tiny_data();
-    // (mode, train records expected, modules with a final record)
+    let data = learnable_data();
+    // (mode, train records expected, modules with a final record): 3 epochs; sequential ne1 = 2, ne2 = 1
     for (mode, train_records, finals) in [
-        (Mode::Parallel, 2 * 4, 4),
-        (Mode::Sequential, 1 + 2 + 3 + 4, 4),
-        (Mode::Multilap, 2 * (1 + 2 + 3 + 4), 4),
-        (Mode::E2e, 2, 1),
+        (Mode::Parallel, 3 * 4, 4),
+        (Mode::Sequential, 2 + 3 + 4 + 5, 4),
+        (Mode::Multilap, 2 * (2 + 3 + 4 + 5), 4),
+        (Mode::E2e, 3, 1),
+        (Mode::Pipelined, 3 * 4, 4),
     ] {
         let dir = tmp(mode.name());
-        let out = train::run(&tiny_config(mode), &data, Some(&dir), mode.name()).unwrap();
+        let mut config = tiny_config(mode);
+        config.train.epochs = 3;
+        config.train.ne1 = 2;
+        config.train.pipeline_workers = 2;
+        let out = train::run(&config, &data, Some(&dir), mode.name()).unwrap();
         let recs = records(&dir);
         assert_eq!(recs.iter().filter(|r| r.phase == "train").count(), train_records, "{mode:?}");
         assert_eq!(recs.iter().filter(|r| r.phase == "final").count(), finals, "{mode:?}");
@@ -35,9 +41,7 @@ fn each_mode_trains_and_writes_one_record_per_epoch_and_module() {
             assert!(r.seconds.is_none(), "timings are off");
         }
         assert!(dir.join("weights.bpk").exists() && dir.join("config.toml").exists() && dir.join("summary.json").exists());
-        // the synthetic task is easy: some head must beat chance (1/3) clearly
-        let best = out.summary.best().unwrap();
-        assert!(best > 0.5, "{mode:?}: best head at {best}");
+        assert_learns(&out, mode != Mode::E2e, mode.name());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
@@ -60,12 +64,14 @@ fn sequential_epochs_follow_ne1_plus_k_ne2_and_multilap_counts_laps() {
 
 #[test]
 fn uzawa_and_varying_schedules_train() {
-    let data = tiny_data();
+    let data = learnable_data();
     for schedule in ["uzawa", "varying"] {
         let mut c = tiny_config(Mode::Parallel);
+        c.train.epochs = 3;
         c.method.schedule = serde_json::from_str(&format!("\"{schedule}\"")).unwrap();
         c.method.uzawa_every = 2;
         let out = train::run(&c, &data, None, schedule).unwrap();
+        assert_learns(&out, true, schedule);
         let taus: Vec<_> = out.session.metrics.records.iter().filter(|r| r.module == 1).map(|r| r.tau.unwrap()).collect();
         if schedule == "uzawa" {
             assert!(taus[1] > taus[0], "λ grows with CE: {taus:?}");
@@ -77,11 +83,12 @@ fn uzawa_and_varying_schedules_train() {
 
 #[test]
 fn every_head_optimizer_schedule_init_and_shortcut_trains() {
-    let data = tiny_data();
+    let data = learnable_data();
     let variants: &[&[&str]] = &[
-        &["head.kind=\"1c2f\""],
-        &["head.kind=\"linear\""],
-        &["head.kind=\"mlp-sr\""],
+        // The smaller heads learn the early modules' features more slowly: 6 epochs where the others take 3.
+        &["head.kind=\"1c2f\"", "train.epochs=6"],
+        &["head.kind=\"linear\"", "train.epochs=6"],
+        &["head.kind=\"mlp-sr\"", "train.epochs=6"],
         &["optim.kind=\"adamw\"", "optim.lr=0.003", "optim.weight_decay=0.05"],
         &["optim.nesterov=true"],
         &["lr_schedule.kind=\"cosine\"", "lr_schedule.warmup_epochs=1"],
@@ -93,12 +100,14 @@ fn every_head_optimizer_schedule_init_and_shortcut_trains() {
         &["data.augment.padding_mode=\"reflect\""],
     ];
     for overrides in variants {
-        let base = tiny_config(Mode::Parallel).to_toml();
+        let mut base = tiny_config(Mode::Parallel);
+        base.train.epochs = 3;
         let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-        let c = trgl::config::Config::from_toml_str(&base, "tiny", &o).unwrap();
+        let c = trgl::config::Config::from_toml_str(&base.to_toml(), "tiny", &o).unwrap();
         let out = train::run(&c, &data, None, "v").unwrap_or_else(|e| panic!("{overrides:?}: {e}"));
         let recs = &out.session.metrics.records;
         assert!(recs.iter().all(|r| r.train_loss.is_finite()), "{overrides:?}");
+        assert_learns(&out, true, &format!("{overrides:?}"));
         if overrides[0].starts_with("lr_schedule") {
             let lrs: Vec<f64> = recs.iter().filter(|r| r.module == 1 && r.phase == "train").map(|r| r.lr).collect();
             assert!(lrs[1] < c.optim.lr, "{overrides:?}: the rate decays: {lrs:?}");

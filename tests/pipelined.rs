@@ -26,11 +26,17 @@ fn one_worker_is_the_parallel_mode_exactly() {
     assert_eq!(common::snapshot(&parallel.session.network), common::snapshot(&pipelined.session.network));
 }
 
+/// Two and four pipeline stages (worker threads) train the steps of the parallel mode. On the CPU build
+/// `cpu,cpu` opens the same Flex device twice: that case covers the device-list path (worker w on entry
+/// w mod 2, features and labels handed over through `to_device`), not two distinct devices, which a
+/// CPU-only machine does not have.
 #[test]
-fn several_workers_and_devices_train_the_same_steps() {
+fn two_and_four_pipeline_stages_on_the_cpu_train_the_parallel_steps() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let parallel = run(Mode::Parallel, 1, "cpu");
     for (workers, device) in [(2, "cpu"), (4, "cpu,cpu")] {
+        let entries = trgl::device::parse_devices(device).unwrap().len();
+        assert_eq!(entries, device.split(',').count(), "{device}: one device per entry");
         let pipelined = run(Mode::Pipelined, workers, device);
         let (a, b) = (&parallel.session.metrics.records, &pipelined.session.metrics.records);
         assert_eq!(a.len(), b.len());
