@@ -62,6 +62,11 @@ def last_train_acc(records, module):
     return train[-1]["train_acc"]
 
 
+def last_acc(run):
+    """The honest metric: the last module's test accuracy after the final epoch."""
+    return run["summary"]["modules"][-1]["final_acc"]
+
+
 def paper_metric(run):
     """Best test accuracy over modules and epochs (what the published code reports)."""
     return max(r["test_acc"] for r in run["records"] if r.get("test_acc") is not None)
@@ -135,25 +140,24 @@ def parallel(sweep, sequential_sweep):
         if s["split.modules"] == "4":
             seq[(s["method.tau"], int(s["seed"]))] = r
     seeds = sorted({s for _, _, s in by})
-    last = lambda r: r["summary"]["modules"][-1]["final_acc"]
     peak = lambda r: r["summary"]["peak_alloc_bytes"]
     e2e = [by[("e2e", "inf", s)] for s in seeds]
     trgl = [by[("parallel", "1.0", s)] for s in seeds]
     vangl = [by[("parallel", "inf", s)] for s in seeds]
     trgl_seq = [seq[("1.0", s)] for s in seeds]
     out = {"sweep": sweep, "sequential_sweep": sequential_sweep}
-    ci3 = interval([last(t) - last(e) for t, e in zip(trgl, e2e)])
+    ci3 = interval([last_acc(t) - last_acc(e) for t, e in zip(trgl, e2e)])
     ratios = [peak(t) / peak(e) for t, e in zip(trgl, e2e)]
-    out["C3"] = {"trgl_parallel_minus_e2e": ci3, "verdict": verdict(ci3), "e2e": interval([last(e) for e in e2e]),
-                 "trgl_parallel": interval([last(t) for t in trgl]), "vangl_parallel": interval([last(v) for v in vangl]),
+    out["C3"] = {"trgl_parallel_minus_e2e": ci3, "verdict": verdict(ci3), "e2e": interval([last_acc(e) for e in e2e]),
+                 "trgl_parallel": interval([last_acc(t) for t in trgl]), "vangl_parallel": interval([last_acc(v) for v in vangl]),
                  "memory_ratios": ratios, "memory_verdict": "reproduced" if all(x <= 0.9 for x in ratios) else "refuted",
                  "e2e_peak_mib": [peak(e) / 2**20 for e in e2e], "trgl_peak_mib": [peak(t) / 2**20 for t in trgl]}
-    ci7 = interval([last(p) - last(q) for p, q in zip(trgl, trgl_seq)])
+    ci7 = interval([last_acc(p) - last_acc(q) for p, q in zip(trgl, trgl_seq)])
     more = [peak(p) > peak(q) for p, q in zip(trgl, trgl_seq)]
-    out["C7"] = {"parallel_minus_sequential": ci7, "verdict": verdict(ci7), "trgl_sequential": interval([last(q) for q in trgl_seq]),
+    out["C7"] = {"parallel_minus_sequential": ci7, "verdict": verdict(ci7), "trgl_sequential": interval([last_acc(q) for q in trgl_seq]),
                  "parallel_peak_mib": [peak(p) / 2**20 for p in trgl], "sequential_peak_mib": [peak(q) / 2**20 for q in trgl_seq],
                  "memory_verdict": "reproduced" if all(more) else "refuted"}
-    civ = interval([last(t) - last(v) for t, v in zip(trgl, vangl)])
+    civ = interval([last_acc(t) - last_acc(v) for t, v in zip(trgl, vangl)])
     out["parallel_trgl_minus_vangl"] = {"difference": civ, "verdict": verdict(civ)}
     return out
 
@@ -165,9 +169,8 @@ def schedules(sweep):
         label, seed = r["name"].rsplit("_seed-", 1)
         by.setdefault(label, {})[int(seed)] = r
     seeds = sorted(by["vangl"])
-    last = lambda r: r["summary"]["modules"][-1]["final_acc"]
-    diff = lambda a, b: interval([last(by[a][s]) - last(by[b][s]) for s in seeds])
-    out = {"sweep": sweep, "last_module": {k: interval([last(v[s]) for s in seeds]) for k, v in by.items()}, "C6": {}}
+    diff = lambda a, b: interval([last_acc(by[a][s]) - last_acc(by[b][s]) for s in seeds])
+    out = {"sweep": sweep, "last_module": {k: interval([last_acc(v[s]) for s in seeds]) for k, v in by.items()}, "C6": {}}
     for k in by:
         if k != "vangl":
             ci = diff(k, "vangl")
@@ -219,13 +222,12 @@ def tau(sweep):
         vangl = taus["inf"]
         seeds = sorted(vangl)
         k = len(vangl[seeds[0]]["summary"]["modules"])
-        last = lambda r: r["summary"]["modules"][-1]["final_acc"]
         val = lambda r: final_record(r, k)["val_acc"]
         finite = sorted((t for t in taus if t != "inf"), key=float)
         per_tau = {}
         for t in finite:
-            ci = interval([last(taus[t][s]) - last(vangl[s]) for s in seeds])
-            per_tau[t] = {"test": interval([last(taus[t][s]) for s in seeds]), "val": interval([val(taus[t][s]) for s in seeds]),
+            ci = interval([last_acc(taus[t][s]) - last_acc(vangl[s]) for s in seeds])
+            per_tau[t] = {"test": interval([last_acc(taus[t][s]) for s in seeds]), "val": interval([val(taus[t][s]) for s in seeds]),
                           "trgl_minus_vangl": ci, "verdict": verdict(ci),
                           "paper_metric_difference": interval([paper_metric(taus[t][s]) - paper_metric(vangl[s]) for s in seeds])}
         above = sum(v["verdict"] == "reproduced" for v in per_tau.values())
@@ -247,7 +249,7 @@ def tau(sweep):
                 need[t].append(epochs + 1 if e is None else e)
         ci9 = interval([a - b for a, b in zip(need[C9_TAU], need["inf"])])
         out["datasets"][label] = {
-            "seeds": seeds, "modules": k, "vangl": {"test": interval([last(vangl[s]) for s in seeds]), "val": interval([val(vangl[s]) for s in seeds])},
+            "seeds": seeds, "modules": k, "vangl": {"test": interval([last_acc(vangl[s]) for s in seeds]), "val": interval([val(vangl[s]) for s in seeds])},
             "per_tau": per_tau, "C4": {"intervals_above_0": above, "intervals_below_0": below, "of": len(finite), "verdict": c4},
             "C4_val_chosen": {"tau": chosen, "val": per_tau[chosen]["val"], "test": per_tau[chosen]["test"],
                               "trgl_minus_vangl": ci_chosen, "verdict": verdict(ci_chosen)},
@@ -278,35 +280,34 @@ def show_tau(out, regime):
               f"(never: {c9['censored']['inf']}); difference {diff['mean']:+.2f}{hw} epochs: {v(c9['verdict'])}")
 
 
-def data_size(sweep, sequential_sweep):
+def data_size(sweep, seq):
     """C2: TRGL − VanGL at the last module per (architecture, mode, training images per class), and the gain at
-    the smallest size minus the gain at the largest, per architecture."""
+    the smallest size minus the gain at the largest, per architecture; `seq` is `sequential`'s output for
+    repro-sequential (its K = 4 cell is C2's sequential ResNet)."""
     by = {}
     for r in load(sweep):
         s = r["settings"]
         by[(unquote(s["model.arch"]), int(s["data.train_per_class"]), s["method.tau"], int(s["seed"]))] = r
-    last = lambda r: r["summary"]["modules"][-1]["final_acc"]
     seeds = sorted({k[3] for k in by})
     archs = sorted({k[0] for k in by})
     sizes = sorted({k[1] for k in by})
     trgl_tau = next(k[2] for k in by if k[2] != "inf")
-    out = {"sweep": sweep, "sequential_sweep": sequential_sweep, "cells": [], "less_data": {}}
+    out = {"sweep": sweep, "sequential_sweep": seq["sweep"], "cells": [], "less_data": {}}
     gains = {}
     for a in archs:
         for n in sizes:
-            g = [last(by[(a, n, trgl_tau, s)]) - last(by[(a, n, "inf", s)]) for s in seeds]
+            g = [last_acc(by[(a, n, trgl_tau, s)]) - last_acc(by[(a, n, "inf", s)]) for s in seeds]
             gains[(a, n)] = g
             ci = interval(g)
-            out["cells"].append({"arch": a, "mode": "parallel", "per_class": n, "vangl": interval([last(by[(a, n, "inf", s)]) for s in seeds]),
-                                 "trgl": interval([last(by[(a, n, trgl_tau, s)]) for s in seeds]), "trgl_minus_vangl": ci, "verdict": verdict(ci),
+            out["cells"].append({"arch": a, "mode": "parallel", "per_class": n, "vangl": interval([last_acc(by[(a, n, "inf", s)]) for s in seeds]),
+                                 "trgl": interval([last_acc(by[(a, n, trgl_tau, s)]) for s in seeds]), "trgl_minus_vangl": ci, "verdict": verdict(ci),
                                  "paper_metric_difference": interval([paper_metric(by[(a, n, trgl_tau, s)]) - paper_metric(by[(a, n, "inf", s)]) for s in seeds])})
         ci = interval([x - y for x, y in zip(gains[(a, sizes[0])], gains[(a, sizes[-1])])])
         out["less_data"][a] = {"smaller": sizes[0], "larger": sizes[-1], "gain_smaller_minus_gain_larger": ci, "verdict": verdict(ci)}
-    seq = sequential(sequential_sweep)
     if 4 in seq["C1"]:
         c = seq["C1"][4]
         out["cells"].append({"arch": "resnet20", "mode": "sequential", "per_class": 500, "trgl_minus_vangl": c["difference"],
-                             "verdict": c["verdict"], "paper_metric_difference": seq["paper_metric"][4], "from": sequential_sweep})
+                             "verdict": c["verdict"], "paper_metric_difference": seq["paper_metric"][4], "from": seq["sweep"]})
     return out
 
 
@@ -335,11 +336,10 @@ def demo_selection(sweep):
     seeds = sorted(by["inf"])
     k = len(by["inf"][seeds[0]]["summary"]["modules"])
     val = lambda r: final_record(r, k)["val_acc"]
-    test = lambda r: r["summary"]["modules"][-1]["final_acc"]
     cands = {}
     for t in sorted((t for t in by if t != "inf"), key=float):
         cands[t] = {"val_difference": interval([val(by[t][s]) - val(by["inf"][s]) for s in seeds]),
-                    "test_difference": interval([test(by[t][s]) - test(by["inf"][s]) for s in seeds])}
+                    "test_difference": interval([last_acc(by[t][s]) - last_acc(by["inf"][s]) for s in seeds])}
     chosen = max(cands, key=lambda t: cands[t]["val_difference"]["mean"])
     exists = cands[chosen]["val_difference"]["mean"] > 0
     return {"sweep": sweep, "seeds": seeds, "candidates": cands, "chosen": chosen, "setting_exists": exists,
@@ -359,8 +359,7 @@ def demo_confirm(sweep):
     by = by_tau_seed(sweep)
     t = next(t for t in by if t != "inf")
     seeds = sorted(by["inf"])
-    test = lambda r: r["summary"]["modules"][-1]["final_acc"]
-    diffs = [test(by[t][s]) - test(by["inf"][s]) for s in seeds]
+    diffs = [last_acc(by[t][s]) - last_acc(by["inf"][s]) for s in seeds]
     wins = sum(d > 0 for d in diffs)
     return {"sweep": sweep, "tau": t, "seeds": seeds, "differences": diffs, "trgl_above": wins,
             "difference": interval(diffs), "confirmed": wins >= 4}
@@ -388,40 +387,26 @@ def show_parallel(out, regime):
 
 
 if __name__ == "__main__":
-    kind = sys.argv[1]
-    if kind == "sequential":
-        out = sequential(sys.argv[2])
-        show(out)
-        dest = sys.argv[3] if len(sys.argv) > 3 else None
-    elif kind == "schedules":
-        out = schedules(sys.argv[2])
-        out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
-        show_schedules(out, out["regime_reached"])
-        dest = sys.argv[4] if len(sys.argv) > 4 else None
-    elif kind == "tau":
-        out = tau(sys.argv[2])
-        out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
-        show_tau(out, out["regime_reached"])
-        dest = sys.argv[4] if len(sys.argv) > 4 else None
-    elif kind == "data-size":
-        out = data_size(sys.argv[2], sys.argv[3])
-        out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
-        show_data_size(out, out["regime_reached"])
-        dest = sys.argv[4] if len(sys.argv) > 4 else None
-    elif kind == "demo-selection":
-        out = demo_selection(sys.argv[2])
-        show_demo_selection(out)
-        dest = sys.argv[3] if len(sys.argv) > 3 else None
-    elif kind == "demo-confirm":
-        out = demo_confirm(sys.argv[2])
-        show_demo_confirm(out)
-        dest = sys.argv[3] if len(sys.argv) > 3 else None
-    elif kind == "parallel":
-        out = parallel(sys.argv[2], sys.argv[3])
-        out["regime_reached"] = sequential(sys.argv[3])["regime_reached"]
-        show_parallel(out, out["regime_reached"])
-        dest = sys.argv[4] if len(sys.argv) > 4 else None
+    kind, sweep, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+    alone = {"sequential": (sequential, show), "demo-selection": (demo_selection, show_demo_selection),
+             "demo-confirm": (demo_confirm, show_demo_confirm)}
+    # These read repro-sequential (their second argument) too: its positive control decides the verdicts.
+    with_control = {"parallel": (lambda seq: parallel(sweep, seq["sweep"]), show_parallel),
+                    "schedules": (lambda seq: schedules(sweep), show_schedules),
+                    "tau": (lambda seq: tau(sweep), show_tau),
+                    "data-size": (lambda seq: data_size(sweep, seq), show_data_size)}
+    if kind in alone:
+        compute, display = alone[kind]
+        out = compute(sweep)
+        display(out)
+    elif kind in with_control:
+        seq = sequential(rest[0])
+        rest = rest[1:]
+        compute, display = with_control[kind]
+        out = compute(seq)
+        out["regime_reached"] = seq["regime_reached"]
+        display(out, out["regime_reached"])
     else:
-        sys.exit(f"unknown kind {kind!r}: expected sequential, parallel, schedules, tau, data-size, demo-selection or demo-confirm")
-    if dest:
-        json.dump(out, open(dest, "w"), indent=1)
+        sys.exit(f"unknown kind {kind!r}: expected one of {', '.join([*alone, *with_control])}")
+    if rest:
+        json.dump(out, open(rest[0], "w"), indent=1)
