@@ -5,7 +5,8 @@
 //! it is done: two thread hand-offs per operation, hundreds of operations per step. Driven from one of
 //! the pool's own threads, the loop runs each operation's first share itself and the other threads
 //! take the rest as they look for work — the way PyTorch's main thread is one of its OpenMP threads.
-//! Measured on a resnet20 step (2 cores, BENCHMARKS.md item 9): e2e and parallel 4–8 % faster.
+//! Measured on a resnet20 step (2 cores; BENCHMARKS.md, "What each change gained", "Threads and memory"):
+//! e2e and parallel 4–8 % faster.
 
 /// Runs `work` on a thread of rayon's global pool (in place when called from one) and returns what it
 /// returns. Not for work that blocks on other threads which themselves run kernels — the pipelined
