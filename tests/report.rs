@@ -135,7 +135,7 @@ fn the_cli_writes_markdown_csv_and_json() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["groups"].as_array().unwrap().len(), 2);
     // The figures: SVG with the series in them, PNG of the stated size with more than the background.
-    for name in ["test_accuracy", "tau", "kinetic_energy"] {
+    for name in ["test_accuracy", "tau", "modules", "kinetic_energy"] {
         let svg = std::fs::read_to_string(out.join(format!("{name}.svg"))).unwrap();
         assert!(svg.contains("<svg") && svg.matches("<polyline").count() >= 2, "{name}.svg holds no lines");
         let png = image::open(out.join(format!("{name}.png"))).unwrap().to_rgb8();
@@ -145,7 +145,7 @@ fn the_cli_writes_markdown_csv_and_json() {
     let svg = std::fs::read_to_string(out.join("tau.svg")).unwrap();
     assert!(svg.contains("\n∞\n") && svg.contains("\n0.5\n"), "the τ axis names 0.5 and ∞");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 3, "the three figures inline");
+    assert_eq!(html.matches("<svg").count(), 4, "the four figures inline");
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "nothing fetched");
 }
 
@@ -323,4 +323,19 @@ fn the_figures_hold_the_reports_series_and_values() {
         assert!(line[1].0 > line[0].0, "∞ is right of 0.5");
     }
     assert_affine(&ys, "tau.svg y");
+
+    // Depth figure: one line per group, a point per module, at its final accuracy, left to right.
+    let lines = series_lines(&std::fs::read_to_string(out.join("modules.svg")).unwrap());
+    // The series, then the legend's marks (drawn 2 px wide too).
+    assert_eq!(lines.len(), 2 * groups.len(), "one line and one legend mark per group");
+    let (mut ys, mut xs) = (Vec::new(), Vec::new());
+    for (group, line) in groups.iter().zip(&lines) {
+        assert_eq!(line.len(), modules, "{}: a point per module", group["label"]);
+        for (m, point) in line.iter().enumerate() {
+            ys.push((group["modules"][m]["final_acc"]["mean"].as_f64().unwrap(), point.1));
+            xs.push(((m + 1) as f64, point.0));
+        }
+    }
+    assert_affine(&ys, "modules.svg y");
+    assert_affine(&xs, "modules.svg x");
 }

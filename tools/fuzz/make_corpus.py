@@ -126,7 +126,7 @@ if os.path.exists(trgl):
     with tempfile.TemporaryDirectory() as tmp:
         run = os.path.join(tmp, "run")
         subprocess.run([trgl, "train", "--config", os.path.join(ROOT, "configs", "demo.toml"), "--set", f'output.dir="{run}"',
-                        "--set", "data.train_limit=256", "--set", "data.test_limit=64", "--set", "train.max_steps_per_epoch=2",
+                        "--set", "data.train_limit=256", "--set", "data.val_fraction=0", "--set", "data.test_limit=64", "--set", "train.max_steps_per_epoch=2",
                         "--set", "train.ne1=1", "--set", "train.ne2=1", "--set", "output.progress=false", "--set", "output.timings=false"],
                        check=True, capture_output=True)
         for name in ("metrics.jsonl", "SHA256SUMS", "preprocess.json"):
