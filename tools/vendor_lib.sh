@@ -8,9 +8,9 @@ upstream=$vendor/upstream.txt
 
 # Files that `cargo package` puts into a .crate (.cargo_vcs_info.json, Cargo.toml.orig, Cargo.lock) or that
 # Cargo writes when it unpacks one (.cargo-ok), at the crate's top level. Cargo never reads them when the crate
-# is a dependency, and the copies were vendored with some of them and not others (rayon-core kept its
-# Cargo.lock to run upstream's test suite), so both scripts drop them from both trees before comparing: the
-# diffs never mention them and the check never fails on them.
+# is a dependency, and the copies were vendored with some of them and not others (rayon-core's has its
+# Cargo.lock and Cargo.toml.orig, the other two neither), so both scripts drop them from both trees before
+# comparing: the diffs never mention them and the check never fails on them.
 vendor_ignored=(.cargo_vcs_info.json .cargo-ok Cargo.toml.orig Cargo.lock)
 
 die() {
