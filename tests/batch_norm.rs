@@ -1,4 +1,4 @@
-//! The CPU backend's batch normalisation (patched burn-flex, patches/README.md) against the textbook
+//! The CPU backend's batch normalisation (patched burn-flex, vendor/README.md) against the textbook
 //! formulas in f64: the training output and batch statistics, the gradients of input, γ and β through
 //! autodiff, and inference with given statistics — for 4-D (conv) and 2-D (linear) inputs, segments
 //! shorter and longer than the 16 accumulation lanes, and f64 tensors.

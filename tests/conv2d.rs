@@ -1,4 +1,4 @@
-//! The CPU backend's 2-D convolution (patched burn-flex, patches/README.md) against a direct
+//! The CPU backend's 2-D convolution (patched burn-flex, vendor/README.md) against a direct
 //! six-loop reference in f64: the output and, through autodiff, the gradients of input, weight and bias,
 //! for strides, "same" and other paddings, asymmetric padding, dilation, groups, 1×1 kernels, batch 1
 //! (where the GEMMs run in parallel instead of the images) and f64 tensors.

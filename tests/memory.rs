@@ -119,7 +119,7 @@ fn relu_keeps_its_output_for_the_backward_pass_not_its_input() {
     let x = Tensor::<1>::from_data(TensorData::new(values.clone(), [n]), &device).autodiff().require_grad();
     let before = live_bytes();
     // The product is fresh memory that only the ReLU uses: with the output kept for the backward
-    // pass (patches/burn-autodiff) the ReLU overwrites it, and the graph holds one tensor of n, not two.
+    // pass (vendor/burn-autodiff) the ReLU overwrites it, and the graph holds one tensor of n, not two.
     let y = relu(x.clone() * 2.0);
     let held = live_bytes().saturating_sub(before);
     assert!(held < n * 4 * 3 / 2, "{held} bytes held after relu of {n} f32");

@@ -1,5 +1,5 @@
 //! Adaptive average pooling and its gradient (the patched burn-flex zeroes and fills each plane in its
-//! own task, patches/README.md) against their definition: windows that tile the plane and windows that
+//! own task, vendor/README.md) against their definition: windows that tile the plane and windows that
 //! overlap, above and below the parallel threshold; and zero tensors of every width (each built as
 //! zeros of its element type).
 

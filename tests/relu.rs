@@ -1,5 +1,5 @@
 //! The CPU backend's ReLU and its gradient (patched burn-flex: parallel, wide-vector path for
-//! contiguous f32 tensors, patches/README.md) against the definition: sizes below and above the
+//! contiguous f32 tensors, vendor/README.md) against the definition: sizes below and above the
 //! parallel split (not a multiple of its chunk), NaN propagation, a shared input left untouched (the
 //! output then goes to fresh memory) and an unshared one overwritten in place, a gradient shared by two
 //! ReLUs, and a non-contiguous (transposed) input, which takes burn-flex's generic path.

@@ -1,5 +1,5 @@
 //! A strided slice, zero-padded along the channels (a ResNet's option-A shortcut), and its gradient, on
-//! tensors large enough for the patched burn-flex's parallel slice assignment (patches/README.md), and on
+//! tensors large enough for the patched burn-flex's parallel slice assignment (vendor/README.md), and on
 //! one below it: values against their definition.
 
 use burn::prelude::*;

@@ -1,6 +1,6 @@
 //! The CPU backend's sum and product of two f32 tensors of one shape (patched burn-flex: split across
 //! threads above a size, written into whichever operand is not shared, else into fresh memory;
-//! patches/README.md) against the definition, with shared operands left untouched, sizes on both sides
+//! vendor/README.md) against the definition, with shared operands left untouched, sizes on both sides
 //! of the split, a broadcast (burn-flex's generic path) and gradients through autodiff (a residual
 //! sum; the kinetic energy's square, a product of a tensor with itself).
 

@@ -45,7 +45,7 @@ impl UnitPlan {
     /// Floats per sample that autodiff keeps for this unit's backward pass at the unit's output resolution;
     /// the unit's input is counted by the unit before it. Each conv's output is kept (batch norm's input);
     /// batch norm's output is not, since the ReLU after it keeps its own output and overwrites it in place
-    /// (patches/burn-autodiff), and so is a residual sum's.
+    /// (vendor/burn-autodiff), and so is a residual sum's.
     pub fn activation_floats(&self) -> usize {
         let plane = self.out_size * self.out_size;
         match self.kind {

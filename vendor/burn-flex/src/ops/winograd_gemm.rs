@@ -1,4 +1,4 @@
-//! The products of the Winograd convolutions (added for trgl, see `patches/README.md` in trgl):
+//! The products of the Winograd convolutions (added for trgl, see `vendor/README.md` in trgl):
 //! `M [rows, cols] = U [rows, depth] · V [depth, cols]` with a short reduction (the channels, 8–64)
 //! and `V`'s rows long and contiguous (the tiles). The gemm crate packs `V` into panels first — a
 //! copy of the whole operand for a reduction of 16 — and its fixed costs show at these sizes. Here a

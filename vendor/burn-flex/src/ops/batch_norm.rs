@@ -1,5 +1,5 @@
 //! Batch normalisation on `[batch, channels, ...]` tensors, channel by channel (added for trgl; see
-//! `patches/README.md` in trgl).
+//! `vendor/README.md` in trgl).
 //!
 //! burn's default `batch_norm_train` and its backward are composed of tensor operations: a transposed
 //! copy of the input to reduce over, then about ten element-wise passes, each a new buffer. Here each

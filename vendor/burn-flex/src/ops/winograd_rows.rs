@@ -1,5 +1,5 @@
 //! The F(2×2, 3×3) transforms of `conv2d_winograd.rs` with a whole row of tiles in one AVX-512
-//! register (added for trgl; see `patches/README.md` in trgl).
+//! register (added for trgl; see `vendor/README.md` in trgl).
 //!
 //! The plane-wise transforms there gather a plane into its parity sub-planes and then make about
 //! thirty passes over scratch memory. A plane at most 32 pixels wide has at most 16 tiles per row,

@@ -1,6 +1,6 @@
 //! ReLU and its backward, and the sum and product of two tensors of one shape (a residual
 //! connection; the kinetic energy's square and its gradient), on contiguous f32 tensors, split across
-//! threads and run with the widest vector instructions (added for trgl; see `patches/README.md` in
+//! threads and run with the widest vector instructions (added for trgl; see `vendor/README.md` in
 //! trgl).
 //!
 //! burn-flex's generic element-wise path runs these single-threaded with SSE; in a CIFAR ResNet

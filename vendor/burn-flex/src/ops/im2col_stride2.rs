@@ -1,6 +1,6 @@
 //! im2col and col2im of 3×3, stride-2 convolutions (the downsampling convolutions of a ResNet) on
 //! planes of even width up to 32, with a row of the plane in two AVX-512 registers (added for trgl;
-//! see `patches/README.md` in trgl).
+//! see `vendor/README.md` in trgl).
 //!
 //! At stride 2 the generic rows of `conv2d_gemm.rs` gather every other element one by one. Here an
 //! input row is split into its odd columns shifted by one (kernel column 0, which reads column

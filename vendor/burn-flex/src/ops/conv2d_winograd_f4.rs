@@ -1,5 +1,5 @@
 //! 3×3, stride-1, padding-1 convolutions as Winograd F(4×4, 3×3) (Lavin & Gray 2016; added for trgl,
-//! see `patches/README.md` in trgl): each 4×4 block of outputs from a 6×6 block of input, 36
+//! see `vendor/README.md` in trgl): each 4×4 block of outputs from a 6×6 block of input, 36
 //! multiplications per 16 outputs where direct convolution takes 144 and F(2×2, 3×3) 64. Used on
 //! planes below 16×16 (the last stage of a CIFAR ResNet), and on every plane where the CPU has AVX2
 //! but not AVX-512, see `conv2d_winograd::tile_for`; there `winograd_rows_f4.rs` runs it fused on

@@ -1,5 +1,5 @@
 //! Runtime dispatch to wider vector instructions for plain Rust loops (added for trgl; see
-//! `patches/README.md` in trgl).
+//! `vendor/README.md` in trgl).
 //!
 //! The crate is compiled for baseline x86-64, so a loop that the compiler vectorises uses SSE (4 f32
 //! lanes). [`wide!`] turns an `#[inline(always)]` kernel into a function that runs a copy of it

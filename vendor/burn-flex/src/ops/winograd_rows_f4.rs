@@ -1,4 +1,4 @@
-//! F(4×4, 3×3) fused per block of 16 tiles on AVX2 (added for trgl, see `patches/README.md` in trgl).
+//! F(4×4, 3×3) fused per block of 16 tiles on AVX2 (added for trgl, see `vendor/README.md` in trgl).
 //!
 //! `conv2d_winograd_f4::convolve` transforms a group of images' planes into `V` (2¼× the input),
 //! multiplies the 36 positions' matrices and transforms `M` back, each step a pass through memory.

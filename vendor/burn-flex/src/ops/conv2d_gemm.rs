@@ -1,5 +1,5 @@
 //! 2-D convolution on NCHW data as one im2col + GEMM per image, with both gradients computed the
-//! same way (added for trgl; see `patches/README.md` in trgl).
+//! same way (added for trgl; see `vendor/README.md` in trgl).
 //!
 //! For image `b` and group `g`, `col[(ci, ki, kj), (y, x)] = x[b, g·cg + ci, y·sh − ph + ki·dh, x·sw − pw + kj·dw]`
 //! (0 outside the image) is a `[K, P]` matrix with `K = cg·kh·kw`, `P = oh·ow`, and the weight of the group

@@ -1,6 +1,6 @@
 //! 3×3, stride-1, padding-1 convolutions (the body of every CIFAR ResNet) as Winograd F(2×2, 3×3)
 //! (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016; added for trgl, see
-//! `patches/README.md` in trgl).
+//! `vendor/README.md` in trgl).
 //!
 //! Each 2×2 block of outputs comes from a 4×4 block of input: with `V = Bᵀ d B` (input tile),
 //! `U = G g Gᵀ` (filter) and `Y = Aᵀ (Σ_ci U ⊙ V) A`, the sum over input channels is 16 GEMMs

@@ -46,3 +46,9 @@ pub use backend::{Flex, FlexDevice};
 pub use layout::Layout;
 pub use qtensor::FlexQTensor;
 pub use tensor::FlexTensor;
+
+/// Only trgl's copy of this crate has this constant (see `vendor/README.md` in trgl). Cargo builds
+/// the published burn-flex, with burn's own kernels, unless the top-level project carries trgl's
+/// `[patch.crates-io]` section, and nothing else tells the two apart: a program that names
+/// `burn_flex::TRGL_KERNELS` does not compile against the wrong one.
+pub const TRGL_KERNELS: &str = "trgl kernels: conv2d as im2col + GEMM and Winograd, batch norm, element-wise ops across threads";
