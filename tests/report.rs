@@ -326,8 +326,7 @@ fn the_figures_hold_the_reports_series_and_values() {
 
     // Depth figure: one line per group, a point per module, at its final accuracy, left to right.
     let lines = series_lines(&std::fs::read_to_string(out.join("modules.svg")).unwrap());
-    // The series, then the legend's marks (drawn 2 px wide too).
-    assert_eq!(lines.len(), 2 * groups.len(), "one line and one legend mark per group");
+    assert_eq!(lines.len(), groups.len(), "one line per group");
     let (mut ys, mut xs) = (Vec::new(), Vec::new());
     for (group, line) in groups.iter().zip(&lines) {
         assert_eq!(line.len(), modules, "{}: a point per module", group["label"]);

@@ -181,11 +181,18 @@ impl Figure for ModulesFigure<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        (720, 440)
+        // The legend goes under the chart, a row per group: sweep labels are long and would hide the lines.
+        (760, 420 + 18 * self.groups.len() as u32 + 12)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         root.fill(&WHITE).map_err(err)?;
+        let (root, legend) = root.split_vertically(420);
+        for (i, g) in self.groups.iter().enumerate() {
+            let y = 4 + (i * 18) as i32;
+            legend.draw(&Rectangle::new([(60, y + 4), (78, y + 10)], colour(i).filled())).map_err(err)?;
+            legend.draw(&Text::new(g.label.clone(), (84, y), (FAMILY, 13))).map_err(err)?;
+        }
         // per group: (module, mean, low, high), in %
         let series: Vec<Vec<(f64, f64, f64, f64)>> = self
             .groups
@@ -199,7 +206,7 @@ impl Figure for ModulesFigure<'_> {
             .collect();
         let k = series.iter().flatten().map(|p| p.0 as usize).max().unwrap_or(1).max(2);
         let (lo, hi) = y_range(series.iter().flatten().map(|p| (p.2.max(0.0), p.3.min(100.0))));
-        let mut chart = ChartBuilder::on(root)
+        let mut chart = ChartBuilder::on(&root)
             .caption("final test accuracy of each module's head", (FAMILY, 16))
             .margin(10)
             .x_label_area_size(36)
@@ -217,16 +224,11 @@ impl Figure for ModulesFigure<'_> {
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
-        for (i, (g, points)) in self.groups.iter().zip(&series).enumerate() {
+        for (i, points) in series.iter().enumerate() {
             let c = colour(i);
-            chart
-                .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), c.stroke_width(2)))
-                .map_err(err)?
-                .label(g.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            chart.draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), c.stroke_width(2))).map_err(err)?;
             chart.draw_series(points.iter().map(|p| ErrorBar::new_vertical(p.0, p.2.max(0.0), p.1, p.3.min(100.0), c.filled(), 6))).map_err(err)?;
         }
-        chart.configure_series_labels().label_font((FAMILY, 12)).background_style(WHITE.mix(0.85)).border_style(BLACK).draw().map_err(err)?;
         Ok(())
     }
 }
