@@ -88,6 +88,17 @@ fn legend_columns(width: u32) -> usize {
 
 const LEGEND_ENTRY: usize = 340;
 
+/// Each group's colour and label, `per_row` entries of LEGEND_ENTRY pixels to a row, from `origin`.
+fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, groups: &[Group], per_row: usize, origin: (i32, i32)) -> DrawResult {
+    for (i, g) in groups.iter().enumerate() {
+        let x = origin.0 + (i % per_row * LEGEND_ENTRY) as i32;
+        let y = origin.1 + (i / per_row * 18) as i32;
+        area.draw(&Rectangle::new([(x, y + 4), (x + 18, y + 10)], colour(i).filled())).map_err(err)?;
+        area.draw(&Text::new(g.label.clone(), (x + 24, y), (FAMILY, 13))).map_err(err)?;
+    }
+    Ok(())
+}
+
 impl CurvesFigure<'_> {
     fn legend_height(&self, width: u32) -> u32 {
         (self.groups.len().div_ceil(legend_columns(width)) * 18 + 12) as u32
@@ -113,12 +124,7 @@ impl Figure for CurvesFigure<'_> {
         let (width, _) = self.size();
         let (legend, body) = root.split_vertically(self.legend_height(width));
         let per_row = legend_columns(width);
-        for (i, g) in self.groups.iter().enumerate() {
-            let x = 10 + (i % per_row * LEGEND_ENTRY) as i32;
-            let y = 6 + (i / per_row * 18) as i32;
-            legend.draw(&Rectangle::new([(x, y + 4), (x + 18, y + 10)], colour(i).filled())).map_err(err)?;
-            legend.draw(&Text::new(g.label.clone(), (x + 24, y), (FAMILY, 13))).map_err(err)?;
-        }
+        draw_legend(&legend, self.groups, per_row, (10, 6))?;
         let max_epoch = self.groups.iter().flat_map(|g| (self.curves)(g).iter().flatten()).map(|p| p.epoch).max().unwrap_or(1).max(2);
         for (m, area) in body.split_evenly((rows, cols)).iter().enumerate().take(k) {
             let (floor, ceiling) = self.bounds;
@@ -188,11 +194,7 @@ impl Figure for ModulesFigure<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         root.fill(&WHITE).map_err(err)?;
         let (root, legend) = root.split_vertically(420);
-        for (i, g) in self.groups.iter().enumerate() {
-            let y = 4 + (i * 18) as i32;
-            legend.draw(&Rectangle::new([(60, y + 4), (78, y + 10)], colour(i).filled())).map_err(err)?;
-            legend.draw(&Text::new(g.label.clone(), (84, y), (FAMILY, 13))).map_err(err)?;
-        }
+        draw_legend(&legend, self.groups, 1, (60, 4))?;
         // per group: (module, mean, low, high), in %
         let series: Vec<Vec<(f64, f64, f64, f64)>> = self
             .groups
