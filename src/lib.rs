@@ -5,6 +5,7 @@
 //! each module trains on its detached input with its own head and optimizer, on the local loss of
 //! [`transport`]; the modes of [`train`] schedule which module trains when.
 
+pub mod alloc;
 pub mod bench;
 pub mod config;
 pub mod data;

@@ -18,7 +18,7 @@ mod cli;
 
 // Exact host-memory accounting for every run (metrics, summaries, `trgl bench memory`).
 #[global_allocator]
-static ALLOC: trgl::bench::CountingAlloc = trgl::bench::CountingAlloc;
+static ALLOC: trgl::alloc::CountingAlloc = trgl::alloc::CountingAlloc;
 
 const DEMO_CONFIG: &str = include_str!("../configs/demo.toml");
 
@@ -134,7 +134,7 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    trgl::bench::alloc::keep_freed_memory();
+    trgl::alloc::keep_freed_memory();
     // Before any GPU work: `bench step` reports compilations in its timed steps (there should be none).
     #[cfg(any(feature = "vulkan", feature = "wgpu"))]
     trgl::bench::kernels::compilations::count_compilations();

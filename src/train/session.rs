@@ -16,7 +16,7 @@ use super::optim::{LrSchedule, build_optimizer};
 use super::prefix_cache::PrefixCache;
 use super::running::{Reading, RunningStats, logs_at, read};
 use super::step::{EpochStats, chain_steps};
-use crate::bench::alloc::{PhaseMemory, PhaseMeter};
+use crate::alloc::{PhaseMemory, PhaseMeter};
 use crate::config::Config;
 use crate::data::{Loader, LoaderSpec, Normalize, Splits};
 use crate::device::parse_device;
