@@ -7,10 +7,12 @@
 
 pub mod alloc;
 pub mod bench;
+pub(crate) mod checks;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod flat;
 pub mod integrity;
 pub mod model;

@@ -121,7 +121,7 @@ fn a_preprocess_file_asking_for_huge_sizes_is_refused_before_allocating() {
         std::fs::write(dir.join("preprocess.json"), text).unwrap();
         trgl::alloc::reset_peak();
         let base = trgl::alloc::live_bytes();
-        let e = trgl::train::export::Preprocess::load(&dir).unwrap_err().to_string();
+        let e = trgl::export::Preprocess::load(&dir).unwrap_err().to_string();
         assert!(trgl::alloc::peak_bytes() - base < 1 << 20);
         assert!(e.contains("preprocess.json") && e.contains(what), "{what}: {e}");
     }

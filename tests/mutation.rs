@@ -125,6 +125,6 @@ fn text_files_survive_damage() {
     });
     mutate_all("preprocess", |b| {
         std::fs::write(dir.join("preprocess.json"), b).unwrap();
-        let _ = trgl::train::export::Preprocess::load(&dir);
+        let _ = trgl::export::Preprocess::load(&dir);
     });
 }
