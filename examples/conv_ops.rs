@@ -35,7 +35,7 @@ fn random(shape: [usize; 4], seed: u64) -> FlexTensor {
 }
 
 fn main() {
-    trgl::bench::alloc::keep_freed_memory(); // as the trgl binary does
+    trgl::alloc::keep_freed_memory(); // as the trgl binary does
     let only: Option<usize> = std::env::args().nth(1).and_then(|a| a.parse().ok());
     println!("shape (N C H O stride)   forward ms   input-grad ms   weight-grad ms   total ms   GFLOP/s");
     for (row, (b, c, h, o, s, k)) in [

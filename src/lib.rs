@@ -5,11 +5,14 @@
 //! each module trains on its detached input with its own head and optimizer, on the local loss of
 //! [`transport`]; the modes of [`train`] schedule which module trains when.
 
+pub mod alloc;
 pub mod bench;
+pub(crate) mod checks;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod flat;
 pub mod integrity;
 pub mod model;

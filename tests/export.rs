@@ -8,7 +8,7 @@ use std::process::Command;
 
 use burn::module::Module;
 use trgl::config::Config;
-use trgl::train::session::network_from_config;
+use trgl::train::build::network_from_config;
 
 const TRGL: &str = env!("CARGO_BIN_EXE_trgl");
 
@@ -60,7 +60,7 @@ fn export_import_and_predict() {
     let config = Config::from_file(&dir.join("config.toml"), &[]).unwrap();
     let fresh = || network_from_config(&config, 1, 28, 10).unwrap().2;
     let trained = fresh().try_load_file(dir.join("weights.bpk")).unwrap();
-    let imported = trgl::train::export::import_safetensors(fresh(), &model).unwrap();
+    let imported = trgl::export::import_safetensors(fresh(), &model).unwrap();
     assert_eq!(common::snapshot(&trained), common::snapshot(&imported));
 
     // Predict on PNG files of test images, through the last head and through module 1's.

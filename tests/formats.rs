@@ -6,9 +6,9 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use trgl::config::DataConfig;
+use trgl::data::config::DataConfig;
 use trgl::data::formats::cifar::{Cifar100Labels, load_cifar10, load_cifar100, parse_records};
 use trgl::data::formats::decode::decode_one;
 use trgl::data::formats::decode::DecodeSpec;

@@ -12,7 +12,7 @@ use trgl::data::{ImageSet, Splits};
 use trgl::train::{Mode, Session};
 
 #[global_allocator]
-static ALLOC: trgl::bench::CountingAlloc = trgl::bench::CountingAlloc;
+static ALLOC: trgl::alloc::CountingAlloc = trgl::alloc::CountingAlloc;
 
 /// The tests of this file measure the allocator's peak one at a time.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -49,10 +49,10 @@ fn a_gzip_bomb_behind_a_small_idx_header_is_refused_within_bounded_memory() {
     // The header declares 10 images of 28×28 (7 840 bytes); the stream holds 1 GiB of zeros (about 1 MB gzipped).
     let bomb = gzip(&[&idx_header(&[10, 28, 28])], 1 << 30);
     assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
-    trgl::bench::alloc::reset_peak();
-    let base = trgl::bench::alloc::live_bytes();
+    trgl::alloc::reset_peak();
+    let base = trgl::alloc::live_bytes();
     let e = parse_idx(&bomb, Path::new("bomb.gz")).unwrap_err().to_string();
-    let peak = trgl::bench::alloc::peak_bytes() - base;
+    let peak = trgl::alloc::peak_bytes() - base;
     assert!(e.contains("bomb.gz") && e.contains("trailing"), "{e}");
     assert!(peak < 16 << 20, "decompressing the bomb allocated {peak} bytes; the header declares 7 840");
 }
@@ -62,10 +62,10 @@ fn a_header_declaring_more_than_gzip_can_hold_is_refused_before_decompressing() 
     let _g = serial();
     // 60 000 × 2 000 × 2 000 bytes declared by a file of a few dozen bytes.
     let liar = gzip(&[&idx_header(&[60_000, 2_000, 2_000])], 0);
-    trgl::bench::alloc::reset_peak();
-    let base = trgl::bench::alloc::live_bytes();
+    trgl::alloc::reset_peak();
+    let base = trgl::alloc::live_bytes();
     let e = parse_idx(&liar, Path::new("liar.gz")).unwrap_err().to_string();
-    assert!(trgl::bench::alloc::peak_bytes() - base < 1 << 20);
+    assert!(trgl::alloc::peak_bytes() - base < 1 << 20);
     assert!(e.contains("liar.gz") && e.contains(&format!("{MAX_GZIP_RATIO}×")), "{e}");
 }
 
@@ -119,10 +119,10 @@ fn a_preprocess_file_asking_for_huge_sizes_is_refused_before_allocating() {
         (r#"{"channels": 2, "size": 8, "mean": [0.5], "std": [0.2], "classes": ["a"]}"#, "1 means"),
     ] {
         std::fs::write(dir.join("preprocess.json"), text).unwrap();
-        trgl::bench::alloc::reset_peak();
-        let base = trgl::bench::alloc::live_bytes();
-        let e = trgl::train::export::Preprocess::load(&dir).unwrap_err().to_string();
-        assert!(trgl::bench::alloc::peak_bytes() - base < 1 << 20);
+        trgl::alloc::reset_peak();
+        let base = trgl::alloc::live_bytes();
+        let e = trgl::export::Preprocess::load(&dir).unwrap_err().to_string();
+        assert!(trgl::alloc::peak_bytes() - base < 1 << 20);
         assert!(e.contains("preprocess.json") && e.contains(what), "{what}: {e}");
     }
 }

@@ -3,13 +3,13 @@
 
 mod common;
 
-use trgl::bench::alloc::{live_bytes, measure};
+use trgl::alloc::{live_bytes, measure};
 use trgl::bench::memory::memory_table;
 use trgl::bench::step::{StepKind, time_steps};
 use trgl::train::{Mode, Session};
 
 #[global_allocator]
-static ALLOC: trgl::bench::CountingAlloc = trgl::bench::CountingAlloc;
+static ALLOC: trgl::alloc::CountingAlloc = trgl::alloc::CountingAlloc;
 
 /// Peaks are process-wide: the tests of this binary take turns.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -4,7 +4,7 @@
 mod common;
 
 use burn::prelude::*;
-use trgl::config::ModelConfig;
+use trgl::model::config::ModelConfig;
 use trgl::model::block::project;
 use trgl::model::registry::plan_for;
 use trgl::model::{Init, Network, Pool, VggLayer, split_even, trainable_params};
@@ -171,7 +171,7 @@ fn a_pool_kernel_makes_the_pooled_side_follow_the_resolution() {
         let mut o: Vec<String> = vec!["model.arch=\"resnet20\"".into(), "split.modules=3".into(), "head.kind=\"1cnn\"".into()];
         o.extend(set.iter().map(|s| s.to_string()));
         let config = trgl::config::Config::from_toml_str("", "test", &o).unwrap();
-        let (_, _, network) = trgl::train::session::network_from_config(&config, 3, 32, 10).unwrap();
+        let (_, _, network) = trgl::train::build::network_from_config(&config, 3, 32, 10).unwrap();
         network.modules.iter().map(|m| trgl::model::trainable_params(&m.head)).collect()
     };
     let one = params(&["head.pool=1"]);
@@ -192,7 +192,7 @@ fn the_last_module_can_take_the_aux_head() {
         let mut o: Vec<String> = vec!["model.arch=\"resnet20\"".into(), "split.modules=3".into(), "head.kind=\"1cnn\"".into(), "head.pool=2".into()];
         o.extend(set.iter().map(|s| s.to_string()));
         let config = trgl::config::Config::from_toml_str("", "test", &o).unwrap();
-        let (_, _, network) = trgl::train::session::network_from_config(&config, 3, 32, 10).unwrap();
+        let (_, _, network) = trgl::train::build::network_from_config(&config, 3, 32, 10).unwrap();
         network.modules.iter().map(|m| trgl::model::trainable_params(&m.head)).collect()
     };
     let network = heads(&[]);

@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 #[global_allocator]
-static ALLOC: trgl::bench::CountingAlloc = trgl::bench::CountingAlloc;
+static ALLOC: trgl::alloc::CountingAlloc = trgl::alloc::CountingAlloc;
 
 /// What the fuzz script caps inputs at (tools/fuzz.sh `-max_len`), for the same reason: within gzip's
 /// 1100:1, a valid 64 KiB input can declare at most 72 MB.
@@ -49,10 +49,10 @@ fn mutate_all(target: &str, mut parse: impl FnMut(&[u8])) {
         let mut worst = 0;
         for i in 0..=n {
             let input = if i == 0 { seed.clone() } else { common::mutate(&mut rng, &seed) };
-            trgl::bench::alloc::reset_peak();
-            let base = trgl::bench::alloc::live_bytes();
+            trgl::alloc::reset_peak();
+            let base = trgl::alloc::live_bytes();
             parse(&input);
-            worst = worst.max(trgl::bench::alloc::peak_bytes().saturating_sub(base));
+            worst = worst.max(trgl::alloc::peak_bytes().saturating_sub(base));
         }
         assert!(worst < MAX_PEAK, "{target}/{name}: a damaged copy made the parser allocate {worst} bytes at its peak");
     }
@@ -125,6 +125,6 @@ fn text_files_survive_damage() {
     });
     mutate_all("preprocess", |b| {
         std::fs::write(dir.join("preprocess.json"), b).unwrap();
-        let _ = trgl::train::export::Preprocess::load(&dir);
+        let _ = trgl::export::Preprocess::load(&dir);
     });
 }

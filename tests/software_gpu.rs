@@ -16,7 +16,7 @@ use std::sync::{Mutex, Once};
 use burn::module::Module;
 use burn::prelude::*;
 use common::tiny_config;
-use trgl::bench::kernels::compilations::{compilations, count_compilations, counting};
+use trgl::bench::compilations::{compilations, count_compilations, counting};
 use trgl::model::LocalModule;
 use trgl::readback::{host_reads, read_f32};
 use trgl::train::step::chain_steps;

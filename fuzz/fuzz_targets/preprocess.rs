@@ -9,5 +9,5 @@ use scratch::scratch;
 fuzz_target!(|data: &[u8]| {
     let dir = scratch("preprocess");
     std::fs::write(dir.join("preprocess.json"), data).unwrap();
-    let _ = trgl::train::export::Preprocess::load(&dir);
+    let _ = trgl::export::Preprocess::load(&dir);
 });

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::alloc::{PhaseMemory, measure};
+use crate::alloc::{PhaseMemory, measure};
 use super::step::{StepKind, time_steps};
 use crate::error::Result;
 use crate::train::session::Session;

@@ -1,10 +1,10 @@
 //! Measurements side by side: training-step throughput, host memory per mode, loader throughput.
 
-pub mod alloc;
+#[cfg(any(feature = "vulkan", feature = "wgpu"))]
+pub mod compilations;
 #[cfg(any(feature = "vulkan", feature = "wgpu"))]
 pub mod kernels;
 pub mod loader;
 pub mod memory;
 pub mod step;
 
-pub use alloc::{CountingAlloc, PhaseMemory};

@@ -48,7 +48,7 @@ pub struct StepTiming {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub first_step_seconds: Option<f64>,
     /// GPU kernels compiled during the timed steps (after warm-up), where compilations are counted
-    /// (`bench::kernels::compilations`, GPU builds).
+    /// (`bench::compilations`, GPU builds).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub compiled_in_timed_steps: Option<u64>,
 }
@@ -92,8 +92,8 @@ fn time_steps_here(session: &mut Session, kind: StepKind, warmup: usize, steps: 
 /// Kernel compilations so far, where they are counted (a GPU build that turned the count on).
 fn compilations_so_far() -> Option<u64> {
     #[cfg(any(feature = "vulkan", feature = "wgpu"))]
-    if crate::bench::kernels::compilations::counting() {
-        return Some(crate::bench::kernels::compilations::compilations());
+    if crate::bench::compilations::counting() {
+        return Some(crate::bench::compilations::compilations());
     }
     None
 }

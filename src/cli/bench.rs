@@ -169,7 +169,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
             kernels(&mut session, &workload, kinds, warmup, steps, top, json)?;
         }
         BenchCommand::Memory { workload, steps, json } => {
-            if !trgl::bench::alloc::counting() {
+            if !trgl::alloc::counting() {
                 anyhow::bail!("the counting allocator is not installed in this binary");
             }
             let mut session = session_for(&workload, 1)?;

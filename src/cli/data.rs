@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Subcommand;
 
-use trgl::config::DataConfig;
+use trgl::data::config::DataConfig;
 use trgl::data::catalog::{CATALOG, dataset_dir, find};
 use trgl::data::fetch::{check_files, fetch};
 use trgl::data::{ImageSet, data_root};

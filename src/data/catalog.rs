@@ -11,6 +11,9 @@ use super::formats::svhn::load_svhn;
 use super::formats::tiny_imagenet::load_tiny_imagenet;
 use crate::error::{Error, Result};
 
+/// The name of the dataset compiled into the binary.
+pub const EMBEDDED: &str = "fashion-mnist-demo";
+
 /// An archive that `fetch` unpacks into the dataset folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unpack {
@@ -250,7 +253,7 @@ const SVHN_EXTRA: RemoteFile = RemoteFile {
 };
 
 pub fn find(name: &str) -> Result<&'static DatasetInfo> {
-    if name == super::EMBEDDED {
+    if name == EMBEDDED {
         return Err(Error::config(
             "data.dataset",
             format!("`{name}` is compiled into trgl: it has no files to fetch or check (`trgl data fetch fashion-mnist` downloads the full set)"),

@@ -3,6 +3,7 @@
 pub mod augment;
 pub mod cache;
 pub mod catalog;
+pub mod config;
 pub mod dataset;
 pub mod fetch;
 pub mod formats;
@@ -12,17 +13,14 @@ pub mod subset;
 pub mod synthetic;
 
 pub use augment::{AugmentSpec, Normalize, PaddingMode};
-pub use catalog::{CATALOG, DatasetInfo, data_root, dataset_dir};
+pub use catalog::{CATALOG, DatasetInfo, EMBEDDED, data_root, dataset_dir};
+pub use config::DataConfig;
 pub use dataset::{ImageSet, Splits, embedded_fashion_mnist, load_idx_dir};
 pub use loader::{Batch, Loader, LoaderSpec};
 pub use subset::{SubsetSpec, stratified};
 pub use synthetic::synthetic;
 
-use crate::config::DataConfig;
 use crate::error::Result;
-
-/// The name of the dataset compiled into the binary.
-pub const EMBEDDED: &str = "fashion-mnist-demo";
 
 /// The dataset a config names, from its folder (`data.dir`, else the default data root), through the
 /// decoded-set cache for formats that are slow to decode.

@@ -13,6 +13,8 @@ use super::init::Init;
 use super::vit::{PatchEmbed, TransformerBlock};
 use super::layers::{batch_norm, conv};
 
+pub use super::layers::BlockOutput;
+
 /// How a block's skip connection matches a change of width or resolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ShortcutKind {
@@ -21,12 +23,6 @@ pub enum ShortcutKind {
     A,
     /// 1×1 convolution + BatchNorm (option B).
     B,
-}
-
-/// A block's output and the residual branches that produced it.
-pub struct BlockOutput {
-    pub output: Tensor<4>,
-    pub residuals: Vec<Tensor<4>>,
 }
 
 #[derive(Module, Debug)]

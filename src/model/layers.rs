@@ -1,4 +1,5 @@
-//! Constructors for the few layer shapes every architecture here is made of.
+//! Constructors for the few layer shapes every architecture here is made of, and what a block of any of
+//! them returns.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
@@ -7,6 +8,12 @@ use burn::prelude::*;
 use burn::nn::Initializer;
 
 use super::init::{Init, InitScheme};
+
+/// A block's output and the residual branches that produced it.
+pub struct BlockOutput {
+    pub output: Tensor<4>,
+    pub residuals: Vec<Tensor<4>>,
+}
 
 /// k×k convolution without bias ("same" padding for odd k), as ResNets use before a BatchNorm.
 pub fn conv(cin: usize, cout: usize, k: usize, stride: usize, init: &Init, device: &Device) -> Conv2d {

@@ -2,6 +2,7 @@
 //! modules with classifier heads.
 
 pub mod block;
+pub mod config;
 pub mod count;
 pub mod head;
 pub mod imagenet_resnet;
@@ -17,7 +18,8 @@ pub mod vit;
 
 pub use count::trainable_params;
 pub use block::{BasicBlock, Block, BlockOutput, Bottleneck, ConvStem, Pool, ShortcutKind, Stem, VggLayer};
-pub use head::{Head, HeadKind, HeadSpec};
+pub use config::{HeadKind, HeadSpec, ModelConfig, SplitConfig};
+pub use head::Head;
 pub use init::{Init, InitScheme};
 pub use network::{LocalModule, ModuleOutput, Network};
 pub use plan::{ArchPlan, UnitPlan};

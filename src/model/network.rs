@@ -3,7 +3,8 @@
 use burn::prelude::*;
 
 use super::block::{Block, Stem};
-use super::head::{Head, HeadSpec};
+use super::config::HeadSpec;
+use super::head::Head;
 use super::init::Init;
 use super::plan::ArchPlan;
 use super::vit::TokenHead;
@@ -78,7 +79,7 @@ impl Network {
                 let head = match plan.token_pool() {
                     // Every head of a ViT, the last one included, is LN → pool → linear.
                     Some(pool) => Head::Token(TokenHead::new(last.out_channels, plan.classes, pool, device)),
-                    None if m + 1 == k && head.last == super::head::LastHead::Network => Head::classifier(last.out_channels, plan.classes, init, device),
+                    None if m + 1 == k && head.last == super::config::LastHead::Network => Head::classifier(last.out_channels, plan.classes, init, device),
                     None => Head::new(&head.for_module(m), last.out_channels, last.out_size, plan.classes, init, device),
                 };
                 LocalModule { stem, blocks, head }

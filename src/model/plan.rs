@@ -5,7 +5,7 @@ use burn::prelude::*;
 
 use super::block::{BasicBlock, Block, Bottleneck, ConvStem, Pool, ShortcutKind, Stem, VggLayer};
 use super::vit::{PatchEmbed, TokenPool, TransformerBlock};
-use super::head::HeadSpec;
+use super::config::HeadSpec;
 use super::init::Init;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -116,8 +116,8 @@ impl ArchPlan {
         let unit = &self.units[u];
         // conv out and ReLU/BN out at full resolution (1cnn, 1c2f); the pooled parts are negligible.
         match head.kind {
-            super::head::HeadKind::Linear => unit.out_channels,
-            super::head::HeadKind::MlpSr => 3 * head.mlp_sr_layers * unit.out_elems() / 16 + head.hidden,
+            super::config::HeadKind::Linear => unit.out_channels,
+            super::config::HeadKind::MlpSr => 3 * head.mlp_sr_layers * unit.out_elems() / 16 + head.hidden,
             _ => 2 * unit.out_elems() + head.hidden,
         }
     }

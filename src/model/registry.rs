@@ -5,7 +5,7 @@ use super::plan::ArchPlan;
 use super::resnet::ResNetSpec;
 use super::vgg;
 use super::vit;
-use crate::config::ModelConfig;
+use super::config::ModelConfig;
 use crate::error::{Error, Result};
 
 /// The names `model.arch` accepts, with what they build.

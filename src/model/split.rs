@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::head::HeadSpec;
+use super::config::HeadSpec;
 use super::plan::ArchPlan;
 use crate::error::{Error, Result};
 
@@ -144,7 +144,7 @@ pub fn infopro_balanced_cuts(depth: usize, k: usize) -> Option<Vec<[usize; 2]>> 
 pub fn module_activation_floats(plan: &ArchPlan, units: Range<usize>, head: &HeadSpec, is_last: bool) -> usize {
     let input = if units.start == 0 { plan.in_channels * plan.image_size * plan.image_size } else { 0 };
     let blocks: usize = plan.units[units.clone()].iter().map(|u| u.activation_floats()).sum();
-    let head_spec = if is_last && head.last == super::head::LastHead::Network { HeadSpec { kind: super::head::HeadKind::Linear, ..*head } } else { *head };
+    let head_spec = if is_last && head.last == super::config::LastHead::Network { HeadSpec { kind: super::config::HeadKind::Linear, ..*head } } else { *head };
     input + blocks + plan.head_activation_floats(&head_spec, units.end - 1)
 }
 

@@ -49,7 +49,7 @@ pub fn run(s: &mut Session) -> Result<()> {
 /// One pass over the training data by backpropagation; `step` is the LR schedule's clock. Reads the
 /// statistics back only at logging points, as `Session::local_epoch` does.
 pub fn e2e_epoch(s: &mut Session, optim: &mut ModuleOptimizer, schedule: &LrSchedule, step: &mut usize, label: String) -> Result<(EpochStats, f64)> {
-    let meter = crate::bench::alloc::PhaseMeter::start();
+    let meter = crate::alloc::PhaseMeter::start();
     let smoothing = s.config.train.label_smoothing;
     let (n_steps, log_every) = (s.steps_per_epoch(), s.config.output.log_every);
     let mut running = [RunningStats::default()];

@@ -1,10 +1,11 @@
 //! Training modes, all built on one local step (`step::local_step`) and one epoch loop
 //! (`Session::local_epoch`); they differ only in which modules train on which epochs.
 
+pub mod build;
 pub mod checkpoint;
+pub mod config;
 pub mod end_to_end;
 pub mod eval;
-pub mod export;
 pub mod multilap;
 pub mod optim;
 pub mod parallel;
@@ -18,8 +19,7 @@ pub mod step;
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
+pub use config::Mode;
 pub use optim::{LrSchedule, LrScheduleKind, OptimKind, build_optimizer};
 pub use session::Session;
 pub use step::{EpochStats, StepStats, local_step};
@@ -28,30 +28,9 @@ pub use running::RunningStats;
 use crate::config::Config;
 use crate::data::Splits;
 use crate::error::{Error, Result};
+use crate::export::{PREPROCESS_FILE, Preprocess};
 use crate::report::RunSummary;
 use crate::threads::on_pool;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    E2e,
-    Sequential,
-    Multilap,
-    Parallel,
-    Pipelined,
-}
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::E2e => "e2e",
-            Mode::Sequential => "sequential",
-            Mode::Multilap => "multilap",
-            Mode::Parallel => "parallel",
-            Mode::Pipelined => "pipelined",
-        }
-    }
-}
 
 /// The trained network's weights in a run directory (burnpack).
 pub const WEIGHTS_FILE: &str = "weights.bpk";
@@ -127,8 +106,8 @@ fn finish(mut session: Session, config: &Config, dir: Option<&Path>, label: &str
         let w = d.join(WEIGHTS_FILE);
         // `valid()` folds in BatchNorm's lazily applied running-statistics updates before saving.
         burn::module::Module::save_file(burn::module::Module::valid(&session.network), &w).map_err(|e| Error::Weights { path: w.clone(), message: e.to_string() })?;
-        export::Preprocess::of(session.train.set()).save(d)?;
-        crate::integrity::record(d, &[WEIGHTS_FILE, export::PREPROCESS_FILE])?;
+        Preprocess::of(session.train.set()).save(d)?;
+        crate::integrity::record(d, &[WEIGHTS_FILE, PREPROCESS_FILE])?;
         let p = d.join("summary.json");
         std::fs::write(&p, serde_json::to_string_pretty(&summary).expect("summary serialises")).map_err(|e| Error::io(&p, e))?;
     }

@@ -24,7 +24,7 @@ use super::parallel::run_epochs;
 use super::session::Session;
 use super::running::{Reading, RunningStats, logs_at, read};
 use super::step::{EpochStats, chain_steps};
-use crate::bench::alloc::PhaseMeter;
+use crate::alloc::PhaseMeter;
 use crate::device::parse_devices;
 use crate::error::Result;
 use crate::model::LocalModule;

@@ -19,7 +19,7 @@ pub const RUN_FILES: &[&str] = &[
     "metrics.jsonl",
     "summary.json",
     super::WEIGHTS_FILE,
-    super::export::PREPROCESS_FILE,
+    crate::export::files::PREPROCESS_FILE,
     super::checkpoint::DIR,
     "checkpoint.old",
     "checkpoint.tmp",
@@ -54,7 +54,7 @@ pub fn occupant(dir: &Path) -> Result<Occupant> {
     if names.is_empty() {
         return Ok(Occupant::Nothing);
     }
-    if let Some(other) = names.iter().find(|n| !RUN_FILES.contains(&n.as_str()) && !n.starts_with(super::export::SAFETENSORS_FILE)) {
+    if let Some(other) = names.iter().find(|n| !RUN_FILES.contains(&n.as_str()) && !n.starts_with(crate::export::files::SAFETENSORS_FILE)) {
         if !names.iter().any(|n| n == "config.toml") {
             return Ok(Occupant::Foreign(other.clone()));
         }

@@ -1,21 +1,12 @@
 //! One optimizer per local module, and the learning-rate schedule each one follows.
 
+pub mod config;
+
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
-use serde::{Deserialize, Serialize};
 
-use crate::config::{LrScheduleConfig, OptimConfig};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OptimKind {
-    /// SGD with momentum (dampening 0, as PyTorch — burn's default is 0.1), optional Nesterov, and L2
-    /// weight decay added to the gradient.
-    Sgd,
-    /// AdamW with decoupled weight decay.
-    Adamw,
-}
+pub use config::{LrScheduleConfig, LrScheduleKind, OptimConfig, OptimKind};
 
 pub fn build_optimizer(c: &OptimConfig) -> ModuleOptimizer {
     match c.kind {
@@ -32,16 +23,6 @@ pub fn build_optimizer(c: &OptimConfig) -> ModuleOptimizer {
             .with_weight_decay(c.weight_decay as f32)
             .init(),
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LrScheduleKind {
-    Constant,
-    /// Linear warm-up, then cosine decay to `min_lr` over the remaining steps.
-    Cosine,
-    /// Linear warm-up, then × gamma at each milestone epoch.
-    Multistep,
 }
 
 /// The learning rate of one optimizer as a function of its step, over a phase of known length.

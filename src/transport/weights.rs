@@ -1,109 +1,10 @@
-//! The method, in one file: TRGL's local objective for module k,
-//!
-//! ```text
-//! L_k = CE_ls(F_k(T_k(x)), y) + w_k · Σ_{blocks b in k} mean(r_b²)
-//! ```
-//!
-//! where r_b is block b's residual branch (x_{b+1} = x_b + r_b) and the second term is the discrete
-//! kinetic energy of the module's flow: with it, module k is a minimizing-movement (JKO) step in
-//! Wasserstein space. The paper's explanation of its effect is that each module is then close to an
-//! optimal-transport map, a regular map that keeps early modules from overfitting their auxiliary task;
-//! nothing here measures that yet, and at CPU scale the term has not improved accuracy (REPRODUCTION.md). `mean` runs over batch and every element of r, as the published τ values assume.
-//!
-//! The weight w_k = 1/(2τ_k) follows a τ schedule:
-//! - `constant`: τ_k = τ;
-//! - `varying`: τ_k = τ/2 for the first half of the modules (k < ⌊K/2⌋, counted from 0), τ for the rest;
-//! - `uzawa`: w_k = 1/λ_k with λ_k = λ₀·k^p initially (k counted from 1) and λ_k += ρ·CE_k every s steps
-//!   of module k (CE_k averaged over those s steps), so the penalty fades as the task loss is paid.
-//!   While modules train, λ_k lives on the device ([`DeviceWeights`]): the step reads nothing back.
-//!   `method.uzawa_variant = "published"` does what the paper's published code does instead (its
-//!   `train_par`): modules counted from 0, so λ_k = λ₀·k^p starts at 0 for the first module, whose weight
-//!   is 1/λ₀ until its first update; every s-th step λ_k += ρ·CE of *that* batch alone, and the new 1/λ_k
-//!   already weighs that batch's loss.
-//!
-//! τ = ∞ is plain greedy training (VanGL): w_k = 0 and the kinetic term is not even computed.
+//! The weights w_k = 1/(2τ_k) of the kinetic term per module, following the τ schedule: on the host
+//! ([`TransportWeights`], what checkpoints and metrics read) and on the device while modules train.
 
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 
-/// Σ_b mean(r_b²) over the residual branches of a module; `None` for a module without any (a stem alone).
-pub fn kinetic_energy(residuals: &[Tensor<4>]) -> Option<Tensor<1>> {
-    residuals.iter().map(mean_square).reduce(|a, b| a + b)
-}
-
-/// mean(r²) with the gradient 2r/N. As `m = mean(r·r̄)` with r̄ = r detached, `2m − m̄`: the value is
-/// m exactly (doubling and subtracting m round to nothing) and the gradient 2·r̄/N is one product.
-/// `r.square().mean()` is the same function, but autodiff differentiates r·r as a product of two
-/// tensors — two full-size products and their sum in the backward pass, for every residual branch.
-fn mean_square(r: &Tensor<4>) -> Tensor<1> {
-    let m = (r.clone() * r.clone().detach()).mean();
-    m.clone() * 2.0 - m.detach()
-}
-
-/// Cross-entropy with label smoothing ε: targets (1-ε)·onehot(y) + ε/C, as PyTorch's
-/// `CrossEntropyLoss(label_smoothing=ε)`. Returns the batch mean.
-pub fn cross_entropy_smoothed(logits: Tensor<2>, targets: Tensor<1, Int>, smoothing: f64) -> Tensor<1> {
-    let log_p = log_softmax(logits, 1);
-    let nll = -log_p.clone().gather(1, targets.unsqueeze_dim(1)).mean();
-    if smoothing == 0.0 {
-        return nll;
-    }
-    let uniform = -log_p.mean_dim(1).mean();
-    nll * (1.0 - smoothing) + uniform * smoothing
-}
-
-/// How τ varies across modules and training.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TauSchedule {
-    Constant,
-    Varying,
-    Uzawa,
-}
-
-/// Parameters of the transport term, as configured.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TransportSpec {
-    /// τ; `inf` (TOML) disables the transport term: VanGL.
-    pub tau: f64,
-    pub schedule: TauSchedule,
-    /// Uzawa: ρ, the dual step.
-    pub uzawa_rho: f64,
-    /// Uzawa: s, steps between two updates of λ_k.
-    pub uzawa_every: usize,
-    /// Uzawa: λ₀.
-    pub uzawa_lambda0: f64,
-    /// Uzawa: p in λ_k = λ₀·k^p.
-    pub uzawa_power: f64,
-    /// Uzawa: trgl's rule or the published code's (see the module's documentation).
-    pub uzawa_variant: UzawaVariant,
-}
-
-/// Which Uzawa rule: trgl's (modules from 1, λ_k += ρ·mean CE of the s steps, applied from the next step)
-/// or the published code's (modules from 0, λ_k += ρ·CE of the s-th batch, applied to that batch).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UzawaVariant {
-    #[default]
-    Trgl,
-    Published,
-}
-
-impl Default for TransportSpec {
-    fn default() -> Self {
-        TransportSpec {
-            tau: f64::INFINITY,
-            schedule: TauSchedule::Constant,
-            uzawa_rho: 1.0,
-            uzawa_every: 100,
-            uzawa_lambda0: 1.0,
-            uzawa_power: 1.0,
-            uzawa_variant: UzawaVariant::Trgl,
-        }
-    }
-}
+use super::config::{TauSchedule, TransportSpec, UzawaVariant};
 
 /// The per-module weights w_k of the kinetic term, with Uzawa's running state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -283,33 +184,3 @@ impl DeviceWeights {
     }
 }
 
-/// The terms of a local loss, as tensors (still on the graph).
-pub struct LocalLoss {
-    pub total: Tensor<1>,
-    pub ce: Tensor<1>,
-    pub kinetic: Tensor<1>,
-}
-
-/// L_k = CE_ls + w_k · kinetic energy. With w_k off the kinetic term stays off the graph, so VanGL's
-/// gradients are exactly those of a plain greedy implementation.
-pub fn local_loss(logits: Tensor<2>, targets: Tensor<1, Int>, residuals: &[Tensor<4>], weight: impl Into<EnergyWeight>, smoothing: f64) -> LocalLoss {
-    let ce = cross_entropy_smoothed(logits, targets, smoothing);
-    let total = |kinetic: &Tensor<1>, ce: &Tensor<1>| match weight.into() {
-        EnergyWeight::Off => None,
-        EnergyWeight::Constant(w) => Some(ce.clone() + kinetic.clone() * w),
-        // A tensor without autodiff: a constant of the graph.
-        EnergyWeight::OnDevice(w) => Some(ce.clone() + kinetic.clone() * w),
-        EnergyWeight::UzawaUpdate { lambda, rho } => {
-            let w = (lambda + ce.clone().detach().without_autodiff() * rho).recip();
-            Some(ce.clone() + kinetic.clone() * w)
-        }
-    };
-    match kinetic_energy(residuals) {
-        Some(kinetic) => match total(&kinetic, &ce) {
-            Some(total) => LocalLoss { total, ce, kinetic },
-            // Still reported, but off the graph: the gradient is that of CE alone.
-            None => LocalLoss { total: ce.clone(), ce, kinetic: kinetic.detach() },
-        },
-        None => LocalLoss { total: ce.clone(), kinetic: ce.zeros_like(), ce },
-    }
-}
