@@ -22,7 +22,7 @@ fn the_same_seed_gives_an_identical_metrics_file() {
         assert_eq!(read(&a), read(&b), "{mode:?}: same seed, different metrics");
         assert_ne!(read(&a), read(&c), "{mode:?}: the seed has no effect");
         // and the same weights (the weights file also holds burn's random parameter ids, so compare values)
-        assert_eq!(common::snapshot(&run_a.session.network), common::snapshot(&run_b.session.network));
+        assert_eq!(common::snapshot(&run_a.session.trainer.network), common::snapshot(&run_b.session.trainer.network));
         for d in [a, b, c] {
             let _ = std::fs::remove_dir_all(d);
         }

@@ -8,8 +8,7 @@ use std::sync::Mutex;
 
 use common::{tiny_config, tiny_data};
 use trgl::readback::{host_reads, plant_read_in_step};
-use trgl::train::pipelined::pipelined_epoch;
-use trgl::train::{Mode, Session};
+use trgl::train::{Mode, Optimizers, Pass, Session, train_pass};
 use trgl::transport::TauSchedule;
 
 /// The counter is process-wide: one test at a time reads it.
@@ -37,11 +36,9 @@ fn session(mode: Mode, log_every: usize, uzawa: bool) -> Session {
 
 /// Reads made by one local epoch of modules `active` (a frozen prefix before them).
 fn local_epoch_reads(s: &mut Session, active: std::ops::Range<usize>) -> u64 {
-    let mut optims = s.optimizers();
-    let schedules: Vec<_> = (0..s.modules()).map(|_| s.schedule(1)).collect();
-    let mut steps = vec![0; s.modules()];
+    let mut optims = Optimizers::per_module(s, |_| 1);
     let before = host_reads();
-    s.local_epoch(active, &mut optims, &schedules, &mut steps, String::new()).unwrap();
+    train_pass(s, &Pass::Local(active), &mut optims, "").unwrap();
     host_reads() - before
 }
 
@@ -68,13 +65,11 @@ fn an_end_to_end_epoch_reads_only_at_logging_points_and_its_end() {
     let _g = serial();
     for log_every in [0, 2, 5] {
         let mut s = session(Mode::E2e, log_every, false);
-        let schedule = s.schedule(1);
-        let mut optim = trgl::train::build_optimizer(&s.config.optim);
-        let mut step = 0;
+        let mut optims = Optimizers::whole_network(&s, 1);
         let before = host_reads();
-        trgl::train::end_to_end::e2e_epoch(&mut s, &mut optim, &schedule, &mut step, String::new()).unwrap();
+        train_pass(&mut s, &Pass::EndToEnd, &mut optims, "").unwrap();
         assert_eq!(host_reads() - before, expected(log_every), "log_every {log_every}");
-        assert_eq!(step, STEPS);
+        assert_eq!(optims.steps, [STEPS]);
     }
 }
 
@@ -83,11 +78,9 @@ fn each_pipeline_worker_reads_only_at_logging_points_and_its_end() {
     let _g = serial();
     for log_every in [0, 3] {
         let mut s = session(Mode::Pipelined, log_every, true);
-        let mut optims = s.optimizers();
-        let schedules: Vec<_> = (0..s.modules()).map(|_| s.schedule(1)).collect();
-        let mut steps = vec![0; s.modules()];
+        let mut optims = Optimizers::per_module(&s, |_| 1);
         let before = host_reads();
-        pipelined_epoch(&mut s, &mut optims, &schedules, &mut steps, String::new()).unwrap();
+        train_pass(&mut s, &Pass::Pipelined, &mut optims, "").unwrap();
         assert_eq!(host_reads() - before, 2 * expected(log_every), "two workers, log_every {log_every}");
     }
 }
@@ -121,13 +114,11 @@ fn a_non_finite_loss_is_named_by_its_first_step_at_any_logging_interval() {
         c.optim.lr = 1e30;
         c.output.log_every = log_every;
         let mut s = Session::new(&c, &tiny_data(), None).unwrap();
-        let mut optims = s.optimizers();
-        let schedules: Vec<_> = (0..s.modules()).map(|_| s.schedule(1)).collect();
-        let mut steps = vec![0; s.modules()];
-        match s.local_epoch(0..4, &mut optims, &schedules, &mut steps, String::new()) {
+        let mut optims = Optimizers::per_module(&s, |_| 1);
+        match train_pass(&mut s, &Pass::Local(0..4), &mut optims, "") {
             Err(trgl::Error::NonFinite { module, epoch, step, value }) => {
                 assert!(!value.is_finite());
-                (module, epoch, step, steps[0])
+                (module, epoch, step, optims.steps[0])
             }
             other => panic!("log_every {log_every}: expected a non-finite loss, got {:?}", other.map(|_| ())),
         }

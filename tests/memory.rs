@@ -66,7 +66,7 @@ fn runs_record_peak_memory_per_phase_and_in_the_summary() {
     let mut config = common::tiny_config(Mode::Sequential);
     config.output.timings = true;
     let outcome = trgl::train::run(&config, &common::tiny_data(), None, "memory").unwrap();
-    let train: Vec<_> = outcome.session.metrics.records.iter().filter(|r| r.phase == "train").collect();
+    let train: Vec<_> = outcome.session.record.metrics.records.iter().filter(|r| r.phase == "train").collect();
     assert!(train.iter().all(|r| r.peak_alloc_bytes.unwrap() > 0 && r.peak_rss_bytes.is_some()));
     let s = &outcome.summary;
     assert_eq!(s.peak_alloc_bytes, s.modules.iter().filter_map(|m| m.peak_alloc_bytes).max());

@@ -117,7 +117,7 @@ fn every_model_trains_in_every_mode() {
             c.train.ne2 = 0;
             c.train.laps = 1;
             let outcome = trgl::train::run(&c, &data, None, arch).unwrap();
-            let recs = &outcome.session.metrics.records;
+            let recs = &outcome.session.record.metrics.records;
             assert!(!recs.is_empty() && recs.iter().all(|r| r.train_loss.is_finite()), "{arch} {mode:?}");
             // Measured (3 epochs of 12 steps): mean head accuracy 0.58–1.00 and the loss down to 0.22–0.74 of
             // its first epoch, except end-to-end ResNet-18 (width 4) and ResNet-50 (width 2), which do not

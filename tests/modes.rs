@@ -53,7 +53,7 @@ fn sequential_epochs_follow_ne1_plus_k_ne2_and_multilap_counts_laps() {
     c.train.ne2 = 1;
     c.train.laps = 2;
     let out = train::run(&c, &tiny_data(), None, "m").unwrap();
-    let recs = &out.session.metrics.records;
+    let recs = &out.session.record.metrics.records;
     for k in 1..=4 {
         let per_lap = 2 + (k - 1);
         let epochs: Vec<_> = recs.iter().filter(|r| r.phase == "train" && r.module == k).map(|r| (r.lap, r.epoch)).collect();
@@ -72,7 +72,7 @@ fn uzawa_and_varying_schedules_train() {
         c.method.uzawa_every = 2;
         let out = train::run(&c, &data, None, schedule).unwrap();
         assert_learns(&out, true, schedule);
-        let taus: Vec<_> = out.session.metrics.records.iter().filter(|r| r.module == 1).map(|r| r.tau.unwrap()).collect();
+        let taus: Vec<_> = out.session.record.metrics.records.iter().filter(|r| r.module == 1).map(|r| r.tau.unwrap()).collect();
         if schedule == "uzawa" {
             assert!(taus[1] > taus[0], "λ grows with CE: {taus:?}");
         } else {
@@ -105,7 +105,7 @@ fn every_head_optimizer_schedule_init_and_shortcut_trains() {
         let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
         let c = trgl::config::Config::from_toml_str(&base.to_toml(), "tiny", &o).unwrap();
         let out = train::run(&c, &data, None, "v").unwrap_or_else(|e| panic!("{overrides:?}: {e}"));
-        let recs = &out.session.metrics.records;
+        let recs = &out.session.record.metrics.records;
         assert!(recs.iter().all(|r| r.train_loss.is_finite()), "{overrides:?}");
         assert_learns(&out, true, &format!("{overrides:?}"));
         if overrides[0].starts_with("lr_schedule") {
@@ -125,17 +125,17 @@ fn a_cached_prefix_trains_like_the_recomputed_one() {
         let plain = trgl::train::run(&c, &data, None, "plain").unwrap();
         c.train.cache_prefix = true;
         let cached = trgl::train::run(&c, &data, None, "cached").unwrap();
-        let (a, b) = (&plain.session.metrics.records, &cached.session.metrics.records);
+        let (a, b) = (&plain.session.record.metrics.records, &cached.session.record.metrics.records);
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(b) {
             assert_eq!((x.module, x.epoch, x.steps), (y.module, y.epoch, y.steps));
             // Same batches; features equal up to summation order.
             assert!((x.train_loss - y.train_loss).abs() < 1e-3 * x.train_loss.abs().max(1.0), "{mode:?}: {x:?} vs {y:?}");
         }
-        let (wa, wb) = (common::snapshot(&plain.session.network), common::snapshot(&cached.session.network));
+        let (wa, wb) = (common::snapshot(&plain.session.trainer.network), common::snapshot(&cached.session.trainer.network));
         let max_diff = wa.iter().flatten().zip(wb.iter().flatten()).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
         assert!(max_diff < 1e-2, "{mode:?}: weights differ by {max_diff}");
-        let cache = cached.session.prefix_cache.as_ref().expect("a cache was used");
+        let cache = cached.session.trainer.prefix_cache().expect("a cache was used");
         assert_eq!(cache.len(), data.train.len());
     }
     let mut c = common::tiny_config(Mode::Sequential);

@@ -88,7 +88,7 @@ fn every_paper_config_states_its_settings_and_trains() {
         small.model.init = trgl::model::InitScheme::Kaiming;
         let data = trgl::data::synthetic(4, 4, channels, side, classes, 0);
         let outcome = trgl::train::run(&small, &data, None, "paper").unwrap_or_else(|e| panic!("{name}: {e}"));
-        let train: Vec<_> = outcome.session.metrics.records.iter().filter(|r| r.phase == "train").collect();
+        let train: Vec<_> = outcome.session.record.metrics.records.iter().filter(|r| r.phase == "train").collect();
         assert_eq!(train.len(), c.split.modules, "{name}: one record per module");
         assert!(train.iter().all(|r| r.steps == 2 && r.train_loss.is_finite()), "{name}: two finite steps per module");
         eprintln!("{name}: loaded, checked and stepped in {:.1} s", started.elapsed().as_secs_f64());

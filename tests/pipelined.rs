@@ -21,9 +21,9 @@ fn one_worker_is_the_parallel_mode_exactly() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let parallel = run(Mode::Parallel, 1, "cpu");
     let pipelined = run(Mode::Pipelined, 1, "cpu");
-    let strip = |o: &trgl::train::RunOutcome| o.session.metrics.records.iter().map(|r| (r.module, r.epoch, r.train_loss, r.test_acc, r.steps)).collect::<Vec<_>>();
+    let strip = |o: &trgl::train::RunOutcome| o.session.record.metrics.records.iter().map(|r| (r.module, r.epoch, r.train_loss, r.test_acc, r.steps)).collect::<Vec<_>>();
     assert_eq!(strip(&parallel), strip(&pipelined));
-    assert_eq!(common::snapshot(&parallel.session.network), common::snapshot(&pipelined.session.network));
+    assert_eq!(common::snapshot(&parallel.session.trainer.network), common::snapshot(&pipelined.session.trainer.network));
 }
 
 /// Two and four pipeline stages (worker threads) train the steps of the parallel mode. On the CPU build
@@ -38,13 +38,13 @@ fn two_and_four_pipeline_stages_on_the_cpu_train_the_parallel_steps() {
         let entries = trgl::device::parse_devices(device).unwrap().len();
         assert_eq!(entries, device.split(',').count(), "{device}: one device per entry");
         let pipelined = run(Mode::Pipelined, workers, device);
-        let (a, b) = (&parallel.session.metrics.records, &pipelined.session.metrics.records);
+        let (a, b) = (&parallel.session.record.metrics.records, &pipelined.session.record.metrics.records);
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(b) {
             assert_eq!((x.module, x.epoch, x.steps, x.phase.as_str()), (y.module, y.epoch, y.steps, y.phase.as_str()));
             assert!((x.train_loss - y.train_loss).abs() < 1e-3 * x.train_loss.abs().max(1.0), "{workers} workers: {x:?} vs {y:?}");
         }
-        let (wa, wb) = (common::snapshot(&parallel.session.network), common::snapshot(&pipelined.session.network));
+        let (wa, wb) = (common::snapshot(&parallel.session.trainer.network), common::snapshot(&pipelined.session.trainer.network));
         let max_diff = wa.iter().flatten().zip(wb.iter().flatten()).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
         assert!(max_diff < 1e-2, "{workers} workers: weights differ by {max_diff}");
     }

@@ -65,7 +65,7 @@ fn weights(config: &Path, run: &Path) -> Vec<Vec<f32>> {
     let c = Config::from_file(config, &[]).unwrap();
     let data = trgl::data::open(&c.data).unwrap();
     let s = Session::new(&c, &data, None).unwrap();
-    let net = s.network.clone().try_load_file(run.join("weights.bpk")).unwrap();
+    let net = s.trainer.network.clone().try_load_file(run.join("weights.bpk")).unwrap();
     common::snapshot(&net)
 }
 

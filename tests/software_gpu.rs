@@ -20,7 +20,7 @@ use trgl::bench::compilations::{compilations, count_compilations, counting};
 use trgl::model::LocalModule;
 use trgl::readback::{host_reads, read_f32};
 use trgl::train::step::chain_steps;
-use trgl::train::{Mode, Session};
+use trgl::train::{Mode, Optimizers, Pass, Session, train_pass};
 
 const GPU: &str = "vulkan:cpu";
 static SETUP: Once = Once::new();
@@ -39,20 +39,21 @@ fn gpu_twin(config: &trgl::Config, cpu: &Session, data: &trgl::data::Splits) -> 
     let mut c = config.clone();
     c.device = GPU.into();
     let mut gpu = Session::new(&c, data, None).unwrap();
-    gpu.network.modules = cpu.network.modules.iter().map(|m| m.clone().fork(&gpu.device)).collect();
+    gpu.trainer.network.modules = cpu.trainer.network.modules.iter().map(|m| m.clone().fork(&gpu.trainer.device)).collect();
     Some(gpu)
 }
 
 /// One parallel-mode step of every module on the session's next batch; the losses, read back.
 fn step(s: &mut Session, batch: &trgl::data::loader::Batch, optims: &mut [burn::optim::ModuleOptimizer]) -> Vec<f32> {
-    let x = Tensor::<4>::from_data(TensorData::new(batch.images.clone(), batch.shape), &s.infer_device);
-    let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels.clone(), [batch.shape[0]]), &s.device);
-    let k = s.modules();
-    let training: Vec<LocalModule> = s.network.take_modules(0..k);
-    let w = s.weights.to_device(0..k, &s.infer_device);
+    let t = &mut s.trainer;
+    let x = Tensor::<4>::from_data(TensorData::new(batch.images.clone(), batch.shape), &t.infer_device);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels.clone(), [batch.shape[0]]), &t.device);
+    let k = t.network.modules.len();
+    let training: Vec<LocalModule> = t.network.take_modules(0..k);
+    let w = t.weights.to_device(0..k, &t.infer_device);
     let weights: Vec<_> = (0..k).map(|j| w.weight(j)).collect();
     let (updated, _, stats) = chain_steps(training, optims, x.autodiff(), &y, &weights, s.config.train.label_smoothing, &vec![s.config.optim.lr; k]);
-    s.network.restore_modules(0, updated);
+    s.trainer.network.restore_modules(0, updated);
     read_f32(Tensor::cat(stats.into_iter().map(|st| st.values.slice(0..1)).collect(), 0))
 }
 
@@ -68,12 +69,12 @@ fn twenty_steps_on_the_software_gpu_match_flex() {
     let data = data();
     let mut cpu = Session::new(&config, &data, None).unwrap();
     let Some(mut gpu) = gpu_twin(&config, &cpu, &data) else { return };
-    let (mut cpu_optims, mut gpu_optims) = (cpu.optimizers(), gpu.optimizers());
-    let batches: Vec<_> = cpu.next_train_epoch().take(20).collect();
+    let (mut cpu_optims, mut gpu_optims) = (Optimizers::per_module(&cpu, |_| 1), Optimizers::per_module(&gpu, |_| 1));
+    let batches: Vec<_> = cpu.loaders.train.epoch(0).take(20).collect();
     assert_eq!(batches.len(), 20);
     for (i, batch) in batches.iter().enumerate() {
-        let want = step(&mut cpu, batch, &mut cpu_optims);
-        let got = step(&mut gpu, batch, &mut gpu_optims);
+        let want = step(&mut cpu, batch, &mut cpu_optims.optims);
+        let got = step(&mut gpu, batch, &mut gpu_optims.optims);
         for (k, (w, g)) in want.iter().zip(&got).enumerate() {
             assert!(((g - w) / w).abs() <= 1e-3, "step {}, module {}: loss {g} on the GPU, {w} on Flex", i + 1, k + 1);
         }
@@ -95,18 +96,16 @@ fn after_warm_up_a_step_compiles_nothing_and_reads_only_at_logging_points() {
     let cpu = Session::new(&config, &data, None).unwrap();
     let Some(mut gpu) = gpu_twin(&config, &cpu, &data) else { return };
     assert!(counting());
-    let mut optims = gpu.optimizers();
-    let schedules: Vec<_> = (0..4).map(|_| gpu.schedule(2)).collect();
-    let mut steps = vec![0; 4];
+    let mut optims = Optimizers::per_module(&gpu, |_| 2);
     // Steps 1-10: the warm-up, which compiles (and autotunes) every kernel of the step.
     let before = compilations();
-    gpu.local_epoch(0..4, &mut optims, &schedules, &mut steps, String::new()).unwrap();
+    train_pass(&mut gpu, &Pass::Local(0..4), &mut optims, "").unwrap();
     let warm = compilations();
     assert!(warm > before, "the first steps compile kernels ({before} -> {warm}): is the counter counting?");
     // Steps 11-20: nothing new to compile; reads at step 15 and at the end only.
     let reads = host_reads();
-    gpu.local_epoch(0..4, &mut optims, &schedules, &mut steps, String::new()).unwrap();
+    train_pass(&mut gpu, &Pass::Local(0..4), &mut optims, "").unwrap();
     assert_eq!(host_reads() - reads, 2, "one read at the logging point (step 5 of 10), one at the epoch's end");
     assert_eq!(compilations(), warm, "steps 11-20 compiled kernels");
-    assert_eq!(steps, vec![20; 4]);
+    assert_eq!(optims.steps, vec![20; 4]);
 }

@@ -90,14 +90,14 @@ fn a_run_with_a_validation_split_records_val_acc() {
     c.data.val_fraction = 0.25;
     let data = common::tiny_data();
     let out = trgl::train::run(&c, &data, None, "val").unwrap();
-    let records = &out.session.metrics.records;
+    let records = &out.session.record.metrics.records;
     assert!(records.iter().all(|r| r.val_acc.is_some_and(|a| (0.0..=1.0).contains(&a))), "every record has val_acc");
-    assert_eq!(out.session.val.as_ref().map(|v| v.len()), Some(24), "a quarter of the 96 training images");
-    assert_eq!(out.session.train.len(), 72);
+    assert_eq!(out.session.loaders.val.as_ref().map(|v| v.len()), Some(24), "a quarter of the 96 training images");
+    assert_eq!(out.session.loaders.train.len(), 72);
 
     c.data.val_fraction = 0.0;
     let out = trgl::train::run(&c, &data, None, "no-val").unwrap();
-    assert!(out.session.metrics.records.iter().all(|r| r.val_acc.is_none()));
-    let line = serde_json::to_string(&out.session.metrics.records[0]).unwrap();
+    assert!(out.session.record.metrics.records.iter().all(|r| r.val_acc.is_none()));
+    let line = serde_json::to_string(&out.session.record.metrics.records[0]).unwrap();
     assert!(!line.contains("val_acc"), "metrics without a validation split stay as they were: {line}");
 }

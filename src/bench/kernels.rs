@@ -78,22 +78,16 @@ pub fn profile_kernels(session: &mut Session, kind: StepKind, warmup: usize, ste
     let timing = time_steps(session, kind, warmup, steps)?;
     crate::threads::on_pool(|| {
         let mut runner = StepRunner::new(session, kind)?;
-        for i in 0..warmup {
-            runner.step(session, i)?;
-        }
+        runner.steps(session, warmup)?;
         let counted = Arc::new(Tally::default());
         {
             let _watch = LaunchObservation::new(counted.clone());
-            for i in 0..steps {
-                runner.step(session, i)?;
-            }
+            runner.steps(session, steps)?;
         }
         let timed = Arc::new(Tally { time_them: true, ..Tally::default() });
         {
             let _watch = LaunchObservation::new(timed.clone());
-            for i in 0..steps {
-                runner.step(session, i)?;
-            }
+            runner.steps(session, steps)?;
         }
         let step_ms = timing.median_seconds * 1e3;
         let launches: usize = counted.per_kernel.lock().unwrap_or_else(|e| e.into_inner()).values().map(|v| v.0).sum();

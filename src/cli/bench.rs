@@ -140,7 +140,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
                 let report = serde_json::json!({
                     "model": workload.model,
                     "bounds": session.split.modules.iter().skip(1).map(|r| r.start).collect::<Vec<_>>(),
-                    "params": session.network.modules.iter().map(trgl::model::trainable_params).sum::<usize>(),
+                    "params": session.trainer.network.modules.iter().map(trgl::model::trainable_params).sum::<usize>(),
                     "config": session.config,
                     "image_size": workload.image_size, "channels": workload.channels, "classes": workload.classes,
                     "timings": timings,
@@ -192,7 +192,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
             let data = trgl::data::open(&config.data)?;
             let open_s = start.elapsed().as_secs_f64();
             let mut session = Session::new(&config, &data, None)?;
-            let loader = time_loader(&session.train, batches);
+            let loader = time_loader(&session.loaders.train, batches);
             let step = time_steps(&mut session, StepKind::Parallel, 1, steps)?;
             println!("{}: {} train images opened in {open_s:.1} s", data.name, data.train.len());
             println!(

@@ -28,8 +28,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let data = trgl::data::open(&config.data)?;
     let mut session = Session::new(&config, &data, None)?;
     let weights = run.join(WEIGHTS_FILE);
-    session.network = session
-        .network
+    session.trainer.network = session
+        .trainer.network
         .clone()
         .try_load_file(&weights)
         .with_context(|| format!("{}: cannot load the run's weights", weights.display()))?;

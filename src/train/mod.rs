@@ -1,19 +1,25 @@
-//! Training modes, all built on one local step (`step::local_step`) and one epoch loop
-//! (`Session::local_epoch`); they differ only in which modules train on which epochs.
+//! Training modes, all built on one local step (`step::local_step`) and one batch loop
+//! (`batch_loop::batch_loop`); a mode is only a schedule of passes (`schedule`): which modules train on which
+//! epochs, and how (serially or pipelined).
 
+pub mod batch_loop;
 pub mod build;
 pub mod checkpoint;
 pub mod config;
+pub mod driver;
 pub mod end_to_end;
 pub mod eval;
 pub mod multilap;
 pub mod optim;
+pub mod pass;
 pub mod parallel;
 pub mod pipelined;
 pub mod prefix_cache;
 pub mod run_dir;
 pub mod running;
+pub mod schedule;
 pub mod sequential;
+pub mod serial;
 pub mod session;
 pub mod step;
 
@@ -21,6 +27,9 @@ use std::path::{Path, PathBuf};
 
 pub use config::Mode;
 pub use optim::{LrSchedule, LrScheduleKind, OptimKind, build_optimizer};
+pub use driver::{run_schedule, train_pass};
+pub use pass::{Optimizers, Pass};
+pub use schedule::{Schedule, Unit};
 pub use session::Session;
 pub use step::{EpochStats, StepStats, local_step};
 pub use running::RunningStats;
@@ -63,13 +72,13 @@ fn run_or_resume(config: &Config, data: &Splits, dir: Option<&Path>, label: &str
         }
         let found = checkpoint::find(d)?;
         let mut session = Session::new(config, data, None)?;
-        let network = std::mem::replace(&mut session.network, crate::model::Network { modules: Vec::new() });
+        let network = std::mem::replace(&mut session.trainer.network, crate::model::Network { modules: Vec::new() });
         let loaded = checkpoint::load(&found, config, network)?;
         let mut metrics = crate::report::MetricsWriter::resume(&d.join("metrics.jsonl"), loaded.state.metrics_records)?;
         // `load` refused any change that matters; what is left (output and loader settings) goes on record.
         metrics.pending_events = loaded.events;
         session.restore(loaded.state, loaded.network, loaded.optims, metrics);
-        session.run_dir = Some(d.to_path_buf());
+        session.record.run_dir = Some(d.to_path_buf());
         return finish(session, config, dir, label);
     }
     let metrics_path = match dir {
@@ -82,31 +91,31 @@ fn run_or_resume(config: &Config, data: &Splits, dir: Option<&Path>, label: &str
         None => None,
     };
     let mut session = Session::new(config, data, metrics_path.as_deref())?;
-    session.run_dir = dir.map(Path::to_path_buf);
+    session.record.run_dir = dir.map(Path::to_path_buf);
     finish(session, config, dir, label)
 }
 
 /// Trains the session's mode to the end and writes the weights and the summary.
 fn finish(mut session: Session, config: &Config, dir: Option<&Path>, label: &str) -> Result<RunOutcome> {
-    let train = |session: &mut Session| match config.train.mode {
-        Mode::E2e => end_to_end::run(session),
-        Mode::Sequential => sequential::run(session),
-        Mode::Multilap => multilap::run(session),
-        Mode::Parallel => parallel::run(session),
-        Mode::Pipelined => pipelined::run(session),
+    let schedule = match config.train.mode {
+        Mode::E2e => end_to_end::schedule(&session),
+        Mode::Sequential => sequential::schedule(&session),
+        Mode::Multilap => multilap::schedule(&session),
+        Mode::Parallel => parallel::schedule(&session),
+        Mode::Pipelined => pipelined::schedule(&session),
     };
     match config.train.mode {
         // Its stages are threads of their own that block on one another (see `on_pool`).
-        Mode::Pipelined => train(&mut session)?,
-        _ => on_pool(|| train(&mut session))?,
+        Mode::Pipelined => run_schedule(&mut session, schedule)?,
+        _ => on_pool(|| run_schedule(&mut session, schedule))?,
     }
     let blocks = session.split.blocks_per_module();
-    let summary = RunSummary::from_records(label, config.train.mode.name(), &blocks, &session.metrics.records, session.seconds());
+    let summary = RunSummary::from_records(label, config.train.mode.name(), &blocks, &session.record.metrics.records, session.record.seconds());
     if let Some(d) = dir {
         let w = d.join(WEIGHTS_FILE);
         // `valid()` folds in BatchNorm's lazily applied running-statistics updates before saving.
-        burn::module::Module::save_file(burn::module::Module::valid(&session.network), &w).map_err(|e| Error::Weights { path: w.clone(), message: e.to_string() })?;
-        Preprocess::of(session.train.set()).save(d)?;
+        burn::module::Module::save_file(burn::module::Module::valid(&session.trainer.network), &w).map_err(|e| Error::Weights { path: w.clone(), message: e.to_string() })?;
+        Preprocess::of(session.loaders.train.set()).save(d)?;
         crate::integrity::record(d, &[WEIGHTS_FILE, PREPROCESS_FILE])?;
         let p = d.join("summary.json");
         std::fs::write(&p, serde_json::to_string_pretty(&summary).expect("summary serialises")).map_err(|e| Error::io(&p, e))?;

@@ -2,11 +2,9 @@
 //! per lap), so that early modules see the later ones' progress on the next lap. Optimizer state and LR
 //! schedules persist across laps; with R = 1 this is exactly sequential training.
 
-use super::sequential::run_laps;
+use super::schedule::Schedule;
 use super::session::Session;
-use crate::error::Result;
 
-pub fn run(s: &mut Session) -> Result<()> {
-    let laps = s.config.train.laps;
-    run_laps(s, laps)
+pub fn schedule(s: &Session) -> Schedule {
+    super::sequential::laps(s, s.config.train.laps)
 }

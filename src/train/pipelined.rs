@@ -19,19 +19,24 @@ use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 
+use indicatif::ProgressBar;
+
+use super::batch_loop::{Feed, Stepper, batch_loop};
+use super::pass::{Optimizers, Pass};
 use super::optim::LrSchedule;
-use super::parallel::run_epochs;
+use super::schedule::Schedule;
 use super::session::Session;
 use super::running::{Reading, RunningStats, logs_at, read};
 use super::step::{EpochStats, chain_steps};
-use crate::alloc::PhaseMeter;
+use crate::data::Batch;
 use crate::device::parse_devices;
 use crate::error::Result;
 use crate::model::LocalModule;
 use crate::transport::TransportWeights;
 
-pub fn run(s: &mut Session) -> Result<()> {
-    run_epochs(s, pipelined_epoch)
+/// Parallel training's schedule, each pass pipelined.
+pub fn schedule(s: &Session) -> Schedule {
+    super::parallel::epochs(s, Pass::Pipelined)
 }
 
 /// Worker w's modules: W contiguous groups of K modules, sizes differing by at most one.
@@ -122,21 +127,41 @@ impl Worker<'_> {
     }
 }
 
-/// One pipelined pass over the training data.
-pub fn pipelined_epoch(s: &mut Session, optims: &mut [ModuleOptimizer], schedules: &[LrSchedule], steps: &mut [usize], label: String) -> Result<Vec<(EpochStats, f64)>> {
-    let meter = PhaseMeter::start();
+/// The loop's side of the pipeline: it feeds each batch to the first worker and passes on what the last
+/// one reports.
+struct PipelineFeed<'a> {
+    feed: SyncSender<Item>,
+    reports: &'a Receiver<Report>,
+    stop: &'a AtomicBool,
+    device: Device,
+}
+
+impl Stepper for PipelineFeed<'_> {
+    fn devices(&self) -> (Device, Device) {
+        (self.device.clone(), self.device.clone())
+    }
+
+    fn step(&mut self, x: Tensor<4>, y: Tensor<1, Int>, i: usize) -> Option<Vec<Option<EpochStats>>> {
+        if self.stop.load(Ordering::Relaxed) || self.feed.send(Some((x, y, i))).is_err() {
+            return None;
+        }
+        Some(self.reports.try_iter().map(|(_, logged)| logged).collect())
+    }
+}
+
+/// One pipelined pass over `feed`'s batches, through the one batch loop.
+pub(crate) fn pipelined_pass<I: Iterator<Item = Batch>>(s: &mut Session, optims: &mut Optimizers, feed: Feed<'_, I>, bar: &ProgressBar) -> Result<Vec<(EpochStats, f64)>> {
     let k_total = s.modules();
     let groups = worker_groups(k_total, s.config.train.pipeline_workers);
     let devices = parse_devices(&s.config.device)?;
     let device_of = |w: usize| devices[w % devices.len()].clone();
     let smoothing = s.config.train.label_smoothing;
     let queue = s.config.train.pipeline_queue;
-    let main_device = s.device.clone();
-    let n_steps = s.steps_per_epoch();
-    let bar = s.progress(label);
-    let mut modules = std::mem::take(&mut s.network.modules);
+    let main_device = s.trainer.device.clone();
+    let mut modules = std::mem::take(&mut s.trainer.network.modules);
     let mut workers = Vec::with_capacity(groups.len());
-    let (mut optims_rest, mut steps_rest) = (optims, steps);
+    let Optimizers { optims: all_optims, schedules, steps } = optims;
+    let (mut optims_rest, mut steps_rest) = (all_optims.as_mut_slice(), steps.as_mut_slice());
     for (w, range) in groups.iter().enumerate() {
         let (o, orest) = std::mem::take(&mut optims_rest).split_at_mut(range.len());
         let (st, srest) = std::mem::take(&mut steps_rest).split_at_mut(range.len());
@@ -144,12 +169,11 @@ pub fn pipelined_epoch(s: &mut Session, optims: &mut [ModuleOptimizer], schedule
         let device = device_of(w);
         let autodiff = device.clone().autodiff();
         let group: Vec<LocalModule> = modules.drain(..range.len()).map(|m| m.fork(&autodiff)).collect();
-        workers.push(Worker { modules: group, range: range.clone(), optims: o, steps: st, weights: s.weights.clone(), device });
+        workers.push(Worker { modules: group, range: range.clone(), optims: o, steps: st, weights: s.trainer.weights.clone(), device });
     }
+    let schedules: &[LrSchedule] = schedules;
     let stop = AtomicBool::new(false);
-    let log = (n_steps, s.config.output.log_every);
-    let batches = s.next_train_epoch();
-    let first_device = device_of(0);
+    let Feed { batches, log, times } = feed;
     let outcomes = std::thread::scope(|scope| {
         let (report_tx, report_rx) = channel::<Report>();
         let mut senders = Vec::new();
@@ -174,44 +198,28 @@ pub fn pipelined_epoch(s: &mut Session, optims: &mut [ModuleOptimizer], schedule
                 scope.spawn(move || worker.work(schedules, smoothing, log, rx, next, reports, stop))
             })
             .collect();
-        let show = |(_, logged): Report| {
-            if let Some(s) = logged {
-                bar.set_message(format!("loss {:.3} acc {:5.1}%", s.loss(), 100.0 * s.accuracy()));
+        let mut stepper = PipelineFeed { feed, reports: &report_rx, stop: &stop, device: device_of(0) };
+        batch_loop(batches, None, &mut stepper, bar, times);
+        let _ = stepper.feed.send(None);
+        let outcomes: Vec<Outcome> = handles.into_iter().map(|h| h.join().expect("a pipeline worker panicked")).collect();
+        for (_, logged) in report_rx.iter() {
+            if let Some(st) = logged {
+                bar.set_message(format!("loss {:.3} acc {:5.1}%", st.loss(), 100.0 * st.accuracy()));
             }
             bar.inc(1);
-        };
-        for (i, batch) in batches.take(n_steps).enumerate() {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let x = Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &first_device);
-            let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &first_device);
-            if feed.send(Some((x, y, i))).is_err() {
-                break;
-            }
-            while let Ok(r) = report_rx.try_recv() {
-                show(r);
-            }
-        }
-        let _ = feed.send(None);
-        let outcomes: Vec<Outcome> = handles.into_iter().map(|h| h.join().expect("a pipeline worker panicked")).collect();
-        for r in report_rx.iter() {
-            show(r);
         }
         outcomes
     });
-    bar.finish_and_clear();
     let mut stats = Vec::with_capacity(k_total);
     let mut failure = None;
     for (range, outcome) in groups.iter().zip(outcomes) {
         for k in range.clone() {
-            s.weights.adopt(&outcome.weights, k);
+            s.trainer.weights.adopt(&outcome.weights, k);
         }
-        failure = failure.or_else(|| s.non_finite(&outcome.reading, range.start));
+        failure = failure.or_else(|| s.trainer.non_finite(&outcome.reading, range.start));
         stats.extend(outcome.reading.stats.into_iter().zip(outcome.lrs));
-        s.network.modules.extend(outcome.modules.into_iter().map(|m| m.fork(&main_device)));
+        s.trainer.network.modules.extend(outcome.modules.into_iter().map(|m| m.fork(&main_device)));
     }
-    s.phase_memory = meter.finish();
     match failure {
         Some(e) => Err(e),
         None => Ok(stats),

@@ -61,7 +61,7 @@ pub fn assert_learns(out: &trgl::train::RunOutcome, kinetic: bool, what: &str) {
 /// term on (`kinetic` true: a local mode, τ finite), every module with residual branches and two epochs or
 /// more ends with a lower kinetic energy than it started with: the term is minimised, not maximised.
 pub fn assert_learns_to(out: &trgl::train::RunOutcome, kinetic: bool, min_acc: f64, what: &str) {
-    let recs = &out.session.metrics.records;
+    let recs = &out.session.record.metrics.records;
     let modules: std::collections::BTreeSet<usize> = recs.iter().map(|r| r.module).collect();
     let finals: Vec<f64> = modules
         .iter()
