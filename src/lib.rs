@@ -6,6 +6,7 @@
 //! [`transport`]; the modes of [`train`] schedule which module trains when.
 
 pub mod alloc;
+pub mod analyze;
 pub mod bench;
 pub(crate) mod checks;
 pub mod config;

@@ -22,6 +22,8 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Test accuracy of every module's head of a finished run.
     Eval(cli::eval::EvalArgs),
+    /// Each trained module measured as a map: kinetic energy, displacement, Lipschitz quantiles, optimality ratio (exact W2), Hölder fit, head loss, linear probe
+    Analyze(cli::analyze::AnalyzeArgs),
     /// The split: each module's blocks, parameters and estimated activation memory (`--models`: the
     /// architectures there are).
     Info(cli::info::InfoArgs),
@@ -58,6 +60,7 @@ fn main() -> Result<()> {
     match cli.command.unwrap_or(Command::Demo(cli::demo::DemoArgs::default())) {
         Command::Train(args) => cli::train::run(args)?,
         Command::Eval(args) => cli::eval::run(args)?,
+        Command::Analyze(args) => cli::analyze::run(args)?,
         Command::Info(args) => cli::info::run(args)?,
         Command::Export(args) => cli::export::run(args)?,
         Command::Predict(args) => cli::predict::run(args)?,

@@ -62,9 +62,10 @@ fn files(sites: &[(String, usize)]) -> Vec<&str> {
 fn the_one_batch_loop_is_the_only_place_training_batches_are_iterated() {
     // A pass over a loader begins with `Loader::epoch`. The training loader's passes begin in the driver
     // only; the other call sites are inference over fixed data (test/validation accuracy, the frozen
-    // prefix's cache over the training images in order, unaugmented) and the loader's own benchmark.
+    // prefix's cache over the training images in order, unaugmented, `trgl analyze`'s samples) and the
+    // loader's own benchmark.
     let passes = sites(".epoch(");
-    assert_eq!(files(&passes), ["bench/loader.rs", "train/driver.rs", "train/eval.rs", "train/prefix_cache.rs"], "Loader::epoch calls: {passes:?}");
+    assert_eq!(files(&passes), ["analyze/mod.rs", "bench/loader.rs", "train/driver.rs", "train/eval.rs", "train/prefix_cache.rs"], "Loader::epoch calls: {passes:?}");
     for (file, line) in &passes {
         let text = std::fs::read_to_string(format!("{}/src/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let code = text.lines().nth(line - 1).unwrap();

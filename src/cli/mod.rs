@@ -1,5 +1,6 @@
 //! The subcommands of the `trgl` binary, one file each: its arguments and what it runs.
 
+pub mod analyze;
 pub mod bench;
 pub mod data;
 pub mod demo;
