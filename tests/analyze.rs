@@ -167,3 +167,73 @@ fn the_cli_analyzes_a_run_and_every_run_of_a_directory() {
     assert!(one.status.success() && String::from_utf8_lossy(&one.stdout).contains("tau-8.0"));
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The eigenvalues of a symmetric matrix (row-major, n×n), by cyclic Jacobi rotations in f64.
+fn symmetric_eigenvalues(mut a: Vec<f64>, n: usize) -> Vec<f64> {
+    for _sweep in 0..100 {
+        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i * n + j].powi(2)).sum();
+        if off < 1e-24 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                if a[p * n + q].abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * a[p * n + q]);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let (c, s) = (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
+                for k in 0..n {
+                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+            }
+        }
+    }
+    (0..n).map(|i| a[i * n + i]).collect()
+}
+
+#[test]
+fn the_power_iteration_matches_the_largest_singular_value_of_the_explicit_jacobian() {
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::prelude::*;
+    use burn::tensor::activation::relu;
+    let device = Device::flex().autodiff();
+    device.seed(11);
+    let conv = Conv2dConfig::new([2, 3], [3, 3]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(&device);
+    let block = |x: Tensor<4>| relu(conv.forward(x));
+    let x = Tensor::<4>::random([3, 2, 5, 5], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    // Independently: each point's explicit 75×50 Jacobian, one backward pass per output unit, then the
+    // largest eigenvalue of JᵀJ (Jacobi rotations) — the square of the largest singular value.
+    let mut want = Vec::new();
+    for p in 0..3 {
+        let point = x.clone().slice(p..p + 1).detach();
+        let (outputs, inputs) = (75, 50);
+        let mut jac = vec![0f64; outputs * inputs];
+        for o in 0..outputs {
+            let at = point.clone().require_grad();
+            let y = block(at.clone()).flatten::<1>(0, 3).slice(o..o + 1).sum();
+            let g = at.grad(&y.backward()).unwrap().into_data().to_vec::<f32>().unwrap();
+            for (i, v) in g.iter().enumerate() {
+                jac[o * inputs + i] = *v as f64;
+            }
+        }
+        let jtj: Vec<f64> = (0..inputs).flat_map(|i| (0..inputs).map(move |j| (i, j))).map(|(i, j)| (0..outputs).map(|o| jac[o * inputs + i] * jac[o * inputs + j]).sum()).collect();
+        want.push(symmetric_eigenvalues(jtj, inputs).into_iter().fold(0.0, f64::max).sqrt());
+    }
+    want.sort_by(f64::total_cmp);
+    let got = trgl::analyze::jacobian::spectral_norms(block, x, 500, 1e-7, 1e-4, 0);
+    eprintln!("explicit σ_max per point {want:?}; power iteration {got:?}");
+    assert_eq!(got.converged, 3, "{got:?}");
+    for (g, w) in [(got.sigma.median, want[1]), (got.sigma.max, want[2])] {
+        assert!(((g - w) / w).abs() < 1e-3, "power iteration σ {g} against the explicit Jacobian's {w}");
+    }
+}

@@ -9,6 +9,7 @@
 //! subsampling and zero channels), and the displacement and optimality are measured there.
 
 pub mod estimators;
+pub mod jacobian;
 pub mod probe;
 
 use burn::module::Module;
@@ -27,6 +28,7 @@ use crate::readback::read_f32;
 use crate::train::session::Session;
 use crate::transport::cross_entropy_smoothed;
 use estimators::{HolderFit, Optimality, Quantiles};
+use jacobian::JacobianNorm;
 use probe::ProbeResult;
 
 /// What to measure on, and how much.
@@ -44,12 +46,18 @@ pub struct AnalyzeOptions {
     pub ridge: f64,
     /// Bins of the Hölder fit's envelope.
     pub holder_bins: usize,
+    /// Sample points of the Jacobian's spectral norm, the power iteration's limit and tolerance (relative
+    /// change of σ), and the central difference's ε (relative to ‖x‖).
+    pub jacobian_points: usize,
+    pub jacobian_iterations: usize,
+    pub jacobian_tolerance: f64,
+    pub jacobian_epsilon: f64,
     pub seed: u64,
 }
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
-        AnalyzeOptions { samples: 256, pairs: 4000, near: 1e-3, probe_train: 2000, ridge: 1e-3, holder_bins: 12, seed: 0 }
+        AnalyzeOptions { samples: 256, pairs: 4000, near: 1e-3, probe_train: 2000, ridge: 1e-3, holder_bins: 12, jacobian_points: 8, jacobian_iterations: 40, jacobian_tolerance: 1e-3, jacobian_epsilon: 1e-4, seed: 0 }
     }
 }
 
@@ -69,6 +77,8 @@ pub struct ModuleAnalysis {
     pub optimality: Optimality,
     pub optimality_by_samples: Vec<Optimality>,
     pub holder: HolderFit,
+    /// The spectral norm of the Jacobian at the first `jacobian_points` samples.
+    pub jacobian: JacobianNorm,
     /// Its head's cross-entropy (no label smoothing) and accuracy on the samples.
     pub head_loss: f64,
     pub head_accuracy: f64,
@@ -120,6 +130,14 @@ fn blocks(m: &LocalModule, mut x: Tensor<4>) -> (Tensor<4>, f64) {
         x = out.output;
     }
     (x, energy)
+}
+
+/// The module's blocks on `x`, the output only.
+fn blocks_map(m: &LocalModule, mut x: Tensor<4>) -> Tensor<4> {
+    for block in &m.blocks {
+        x = block.forward(x).output;
+    }
+    x
 }
 
 /// `x` carried to `like`'s shape by the parameter-free projection; `x` itself when the shapes agree.
@@ -187,6 +205,17 @@ pub fn analyze(session: &Session, options: &AnalyzeOptions) -> Result<RunAnalysi
         let pairs = estimators::pair_distances(&in_rows, &out_rows, &estimators::random_pairs(n, options.pairs, &mut rng));
         let optimality = estimators::optimality(&xp_rows, &out_rows)?;
         let optimality_by_samples = [n / 4, n / 2].iter().filter(|&&s| s >= 2).map(|&s| estimators::optimality(&xp_rows[..s], &out_rows[..s])).collect::<Result<Vec<_>>>()?;
+        // The module on the autodiff device, frozen: BatchNorm in inference mode, no parameter on the graph.
+        let frozen = session.trainer.network.modules[k].clone().freeze();
+        let points = options.jacobian_points.clamp(1, n);
+        let jacobian = jacobian::spectral_norms(
+            |t| blocks_map(&frozen, t),
+            input.clone().slice(0..points).autodiff(),
+            options.jacobian_iterations,
+            options.jacobian_tolerance,
+            options.jacobian_epsilon,
+            options.seed,
+        );
         let probe = probe::ridge_probe(&train_features[k], &train_labels, &test_features[k], &labels, classes, options.ridge);
         out.push(ModuleAnalysis {
             module: k + 1,
@@ -197,6 +226,7 @@ pub fn analyze(session: &Session, options: &AnalyzeOptions) -> Result<RunAnalysi
             optimality,
             optimality_by_samples,
             holder: estimators::holder_fit(&pairs, options.holder_bins),
+            jacobian,
             head_loss,
             head_accuracy: hits / n as f64,
             probe,

@@ -63,18 +63,19 @@ fn analyze_run(run: &Path, options: &AnalyzeOptions, set: &[String]) -> Result<R
 fn print(run: &Path, a: &RunAnalysis) {
     println!("{}", run.display());
     println!(
-        "{:>6} {:>10} {:>8} {:>22} {:>22} {:>9} {:>13} {:>8} {:>8} {:>8}",
-        "module", "kinetic", "displ.", "Lip. pairs med/99%/max", "Lip. near med/99%/max", "W2/own", "Hölder η (R²)", "head CE", "head %", "probe %"
+        "{:>6} {:>10} {:>8} {:>22} {:>22} {:>18} {:>9} {:>13} {:>8} {:>8} {:>8}",
+        "module", "kinetic", "displ.", "Lip. pairs med/99%/max", "Lip. near med/99%/max", "Jacobian σ med/max", "W2/own", "Hölder η (R²)", "head CE", "head %", "probe %"
     );
     for m in &a.modules {
         let q = |q: &trgl::analyze::estimators::Quantiles| format!("{:.2}/{:.2}/{:.2}", q.median, q.p99, q.max);
         println!(
-            "{:>6} {:>10.4} {:>8.3} {:>22} {:>22} {:>9.3} {:>13} {:>8.3} {:>8.1} {:>8.1}",
+            "{:>6} {:>10.4} {:>8.3} {:>22} {:>22} {:>18} {:>9.3} {:>13} {:>8.3} {:>8.1} {:>8.1}",
             m.module,
             m.kinetic_energy,
             m.relative_displacement,
             q(&m.lipschitz_pairs),
             q(&m.lipschitz_near),
+            format!("{:.2}/{:.2}", m.jacobian.sigma.median, m.jacobian.sigma.max),
             m.optimality.ratio,
             format!("{:.2} ({:.2})", m.holder.eta, m.holder.r_squared),
             m.head_loss,
@@ -84,7 +85,9 @@ fn print(run: &Path, a: &RunAnalysis) {
     }
     let n = a.modules.first().map_or(0, |m| m.optimality.samples);
     let by: Vec<String> = a.modules.iter().map(|m| m.optimality_by_samples.iter().chain([&m.optimality]).map(|o| format!("{:.3}", o.ratio)).collect::<Vec<_>>().join("/")).collect();
-    println!("W2/own with N/4, N/2, N = {n} samples, per module: {}\n", by.join("  "));
+    println!("W2/own with N/4, N/2, N = {n} samples, per module: {}", by.join("  "));
+    let it: Vec<String> = a.modules.iter().map(|m| format!("{} it., {}/{} converged", m.jacobian.iterations, m.jacobian.converged, m.jacobian.points)).collect();
+    println!("Jacobian power iteration (tolerance {:.0e}) per module: {}\n", a.options.jacobian_tolerance, it.join("; "));
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<()> {
