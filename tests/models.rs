@@ -107,11 +107,18 @@ fn vgg_transport_term_is_the_distance_to_the_projected_input() {
 #[test]
 fn every_model_trains_in_every_mode() {
     let data = common::learnable_data();
-    for (arch, width) in [("resnet18", 4), ("resnet50", 2), ("vgg11", 4), ("vit-mini", 16)] {
+    // DenseNet at τ = 8: at the tiny config's τ = 0.5 its modules 3–4 do not learn in parallel mode (head
+    // accuracy 0.33–0.68 after 3 epochs, module 3's loss 2.69 → 1.33 → 2.62; VanGL: 0.98–0.99, τ = 8:
+    // 0.83–0.95). A dense layer's displacement is its new channels, so a heavy kinetic weight holds back the
+    // very features the network grows by. At τ = 8 a dense layer's energy may grow as it learns (module 4,
+    // sequential: 0.77 → 0.93), so its kinetic energy is not required to fall here; the term's value is
+    // checked against the displacement in tests/densenet.rs, and its sign, shared by every model, above.
+    for (arch, width, tau) in [("resnet18", 4, 0.5), ("resnet50", 2, 0.5), ("vgg11", 4, 0.5), ("vit-mini", 16, 0.5), ("densenet-bc-16", 4, 8.0)] {
         for mode in [Mode::E2e, Mode::Sequential, Mode::Multilap, Mode::Parallel] {
             let mut c = common::tiny_config(mode);
             c.model.arch = arch.into();
             c.model.width = Some(width);
+            c.method.tau = tau;
             c.train.epochs = 3;
             c.train.ne1 = 3;
             c.train.ne2 = 0;
@@ -124,7 +131,7 @@ fn every_model_trains_in_every_mode() {
             // learn this task in 36 steps at lr 0.05 (0.35 and 0.33, the loss ratio 0.72 and 1.13): their
             // end-to-end training is asserted by tests/modes.rs on ResNet-14.
             if !(mode == Mode::E2e && arch.starts_with("resnet")) {
-                common::assert_learns_to(&outcome, mode != Mode::E2e, 0.5, &format!("{arch} {mode:?}"));
+                common::assert_learns_to(&outcome, mode != Mode::E2e && !arch.starts_with("densenet"), 0.5, &format!("{arch} {mode:?}"));
             }
             if mode != Mode::E2e {
                 assert!(recs.iter().any(|r| r.kinetic_energy > 0.0), "{arch} {mode:?}: the transport term is computed");

@@ -4,9 +4,9 @@
 //!
 //! Module k's map is its blocks: input the output of the modules before it (after its own stem, for the
 //! first module, since the stem is not a residual map), output its features, both in inference mode. Where
-//! the blocks change the shape (a stage change), the input is carried to the output's shape by the same
-//! parameter-free projection the transport term measures displacement against (`model::block::project`:
-//! subsampling and zero channels), and the displacement and optimality are measured there.
+//! the blocks change the shape (a stage change, a dense layer's new channels), the input is carried to the
+//! output's shape by the same parameter-free projections the transport term measures displacement against,
+//! block after block (`projected`), and the displacement and optimality are measured there.
 
 pub mod estimators;
 pub mod jacobian;
@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Loader, LoaderSpec};
 use crate::error::{Error, Result};
-use crate::model::LocalModule;
-use crate::model::block::project;
+use crate::model::{Block, LocalModule};
+use crate::model::layers::project;
 use crate::readback::read_f32;
 use crate::train::session::Session;
 use crate::transport::cross_entropy_smoothed;
@@ -119,17 +119,37 @@ fn rows(t: Tensor<4>) -> Vec<Vec<f32>> {
     v.chunks(d.max(1)).map(<[f32]>::to_vec).collect()
 }
 
-/// The module's blocks on `x`: the output and Σ mean(r²) over the residual branches.
-fn blocks(m: &LocalModule, mut x: Tensor<4>) -> (Tensor<4>, f64) {
+/// The module's blocks on `x`: the output, Σ mean(r²) over the residual branches, and `x` carried through
+/// the blocks' parameter-free projections (what each block's displacement is measured against).
+fn blocks(m: &LocalModule, mut x: Tensor<4>) -> (Tensor<4>, f64, Tensor<4>) {
     let mut energy = 0.0;
+    let mut carried = x.clone();
     for block in &m.blocks {
         let out = block.forward(x);
         for r in out.residuals {
             energy += read_f32(r.square().mean())[0] as f64;
         }
+        carried = projected(carried, block, &out.output);
         x = out.output;
     }
-    (x, energy)
+    (x, energy, carried)
+}
+
+/// `x` carried to `output`'s shape as `block`'s transport term does: a dense layer appends zero channels
+/// (its input passes unchanged); every other block uses the parameter-free projection (every other pixel,
+/// zero channels on both sides or the first channels kept), the identity where the shapes agree.
+fn projected(x: Tensor<4>, block: &Block, output: &Tensor<4>) -> Tensor<4> {
+    let (a, b) = (x.dims(), output.dims());
+    if a == b {
+        return x;
+    }
+    match block {
+        Block::Dense(_) => {
+            let device = x.device();
+            Tensor::cat(vec![x, Tensor::zeros([a[0], b[1] - a[1], a[2], a[3]], &device)], 1)
+        }
+        _ => project(x, a[1], b[1], b[2]),
+    }
 }
 
 /// The module's blocks on `x`, the output only.
@@ -138,19 +158,6 @@ fn blocks_map(m: &LocalModule, mut x: Tensor<4>) -> Tensor<4> {
         x = block.forward(x).output;
     }
     x
-}
-
-/// `x` carried to `like`'s shape by the parameter-free projection; `x` itself when the shapes agree.
-fn projected(x: &Tensor<4>, like: &Tensor<4>) -> Result<Tensor<4>> {
-    let (a, b) = (x.dims(), like.dims());
-    if a == b {
-        return Ok(x.clone());
-    }
-    let p = project(x.clone(), a[1], b[1], b[2]);
-    if p.dims() != b {
-        return Err(Error::config("model.arch", format!("a module maps {a:?} to {b:?}: no parameter-free projection carries one to the other")));
-    }
-    Ok(p)
 }
 
 /// Each module's output pooled to 2×2 per channel, over `x`.
@@ -187,8 +194,10 @@ pub fn analyze(session: &Session, options: &AnalyzeOptions) -> Result<RunAnalysi
             Some(stem) => stem.forward(x.clone()),
             None => x.clone(),
         };
-        let (y, kinetic_energy) = blocks(m, input.clone());
-        let xp = projected(&input, &y)?;
+        let (y, kinetic_energy, xp) = blocks(m, input.clone());
+        if xp.dims() != y.dims() {
+            return Err(Error::config("model.arch", format!("module {} maps {:?} to {:?}: no parameter-free projection carries one to the other", k + 1, input.dims(), y.dims())));
+        }
         let logits = m.head.forward(y.clone());
         let head_loss = read_f32(cross_entropy_smoothed(logits.clone(), targets.clone(), 0.0))[0] as f64;
         let hits = read_f32(logits.argmax(1).flatten::<1>(0, 1).equal(targets.clone()).int().sum().float())[0] as f64;
@@ -197,7 +206,7 @@ pub fn analyze(session: &Session, options: &AnalyzeOptions) -> Result<RunAnalysi
         let per = |t: Tensor<4>| t.clone().square().sum_dim(3).sum_dim(2).sum_dim(1).sqrt();
         let scale = per(input.clone()) / per(noise.clone()).clamp_min(1e-12) * options.near;
         let nudged = input.clone() + noise * scale;
-        let (y_near, _) = blocks(m, nudged.clone());
+        let (y_near, _, _) = blocks(m, nudged.clone());
         let (in_rows, out_rows, xp_rows) = (rows(input.clone()), rows(y.clone()), rows(xp));
         let near_rows = (rows(nudged), rows(y_near));
         let near: Vec<(f64, f64)> =

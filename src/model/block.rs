@@ -9,9 +9,11 @@ use burn::tensor::activation::relu;
 use burn::tensor::s;
 use serde::{Deserialize, Serialize};
 
+use super::dense::{DenseLayer, PlainStem, Transition};
 use super::init::Init;
 use super::vit::{PatchEmbed, TransformerBlock};
 use super::layers::{batch_norm, conv};
+pub use super::layers::project;
 
 pub use super::layers::BlockOutput;
 
@@ -112,6 +114,8 @@ pub enum Block {
     Bottleneck(Bottleneck),
     Vgg(VggLayer),
     Transformer(TransformerBlock),
+    Dense(DenseLayer),
+    Transition(Transition),
 }
 
 impl Block {
@@ -121,6 +125,8 @@ impl Block {
             Block::Bottleneck(b) => b.forward(x),
             Block::Vgg(l) => l.forward(x),
             Block::Transformer(t) => t.forward(x),
+            Block::Dense(d) => d.forward(x),
+            Block::Transition(t) => t.forward(x),
         }
     }
 }
@@ -195,6 +201,7 @@ impl Pool {
 pub enum Stem {
     Conv(ConvStem),
     Patch(PatchEmbed),
+    Plain(PlainStem),
 }
 
 impl Stem {
@@ -202,6 +209,7 @@ impl Stem {
         match self {
             Stem::Conv(s) => s.forward(x),
             Stem::Patch(p) => p.forward(x),
+            Stem::Plain(p) => p.forward(x),
         }
     }
 }
@@ -261,21 +269,5 @@ impl VggLayer {
         };
         let r = output.clone() - project(x, self.cin, self.cout, output.dims()[2]);
         BlockOutput { output, residuals: vec![r] }
-    }
-}
-
-/// P of [`VggLayer`]: `x` (with `cin` channels) carried to `cout` channels and side `size`.
-pub fn project(x: Tensor<4>, cin: usize, cout: usize, size: usize) -> Tensor<4> {
-    let mut x = x;
-    while x.dims()[2] > size {
-        x = x.slice(s![.., .., ..;2, ..;2]);
-    }
-    if cout > cin {
-        let before = (cout - cin) / 2;
-        x.pad([(before, cout - cin - before), (0, 0), (0, 0)], burn::tensor::ops::PadMode::Constant(0.0))
-    } else if cout < cin {
-        x.slice(s![.., 0..cout as isize, .., ..])
-    } else {
-        x
     }
 }

@@ -4,6 +4,7 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
+use burn::tensor::s;
 
 use burn::nn::Initializer;
 
@@ -40,5 +41,21 @@ pub fn linear(d_in: usize, d_out: usize, init: &Init, device: &Device) -> Linear
             l.bias = Some(Initializer::Zeros.init([d_out], device));
             l
         }
+    }
+}
+
+/// P of a VGG layer or a DenseNet transition: `x` (with `cin` channels) carried to `cout` channels and side `size`.
+pub fn project(x: Tensor<4>, cin: usize, cout: usize, size: usize) -> Tensor<4> {
+    let mut x = x;
+    while x.dims()[2] > size {
+        x = x.slice(s![.., .., ..;2, ..;2]);
+    }
+    if cout > cin {
+        let before = (cout - cin) / 2;
+        x.pad([(before, cout - cin - before), (0, 0), (0, 0)], burn::tensor::ops::PadMode::Constant(0.0))
+    } else if cout < cin {
+        x.slice(s![.., 0..cout as isize, .., ..])
+    } else {
+        x
     }
 }

@@ -4,6 +4,8 @@
 pub mod block;
 pub mod config;
 pub mod count;
+pub mod dense;
+pub mod densenet;
 pub mod head;
 pub mod imagenet_resnet;
 pub mod init;

@@ -4,6 +4,7 @@
 use burn::prelude::*;
 
 use super::block::{BasicBlock, Block, Bottleneck, ConvStem, Pool, ShortcutKind, Stem, VggLayer};
+use super::dense::{DenseLayer, PlainStem, Transition};
 use super::vit::{PatchEmbed, TokenPool, TransformerBlock};
 use super::config::HeadSpec;
 use super::init::Init;
@@ -11,11 +12,17 @@ use super::init::Init;
 #[derive(Clone, Debug, PartialEq)]
 pub enum UnitKind {
     Stem { kernel: usize, stride: usize, pool: Pool },
+    /// A 3×3 convolution alone, no BatchNorm or ReLU (DenseNet: its layers begin with their own BN-ReLU).
+    PlainStem,
     Basic { stride: usize, shortcut: ShortcutKind },
     Bottleneck { stride: usize, mid: usize, shortcut: ShortcutKind },
     Vgg { pool: Pool },
     PatchEmbed { patch: usize, pool: TokenPool },
     Transformer { heads: usize },
+    /// DenseNet-BC: appends `growth` channels (`dense::DenseLayer`).
+    Dense { growth: usize },
+    /// DenseNet-BC: compresses the channels, halves the resolution (`dense::Transition`).
+    Transition,
 }
 
 /// One unit of the network: the stem or one block.
@@ -58,17 +65,23 @@ impl UnitPlan {
             UnitKind::Basic { .. } => 5 * self.out_elems(),
             // three conv/ReLU pairs (the first at the input resolution), r and the last ReLU's output
             UnitKind::Bottleneck { stride, mid, .. } => 2 * mid * plane * stride * stride + 2 * mid * plane + 3 * self.out_elems(),
+            UnitKind::PlainStem => self.out_elems(),
             // projection out, with position embeddings
             UnitKind::PatchEmbed { .. } => 2 * self.out_elems(),
             // per token: LN, q/k/v, context, output projection, sum, LN, fc1, GELU, fc2, sum (17·dim), and
             // the attention weights (heads × tokens per token)
             UnitKind::Transformer { heads } => 17 * self.out_elems() + heads * plane * plane,
+            // BN-ReLU of the input, conv1 out and its BN-ReLU (4k), the new channels, the concatenated output
+            UnitKind::Dense { growth } => (2 * self.in_channels + 9 * growth) * plane + self.out_elems(),
+            // BN-ReLU of the input (at the input resolution), conv out before the pool, pool out, r
+            UnitKind::Transition => 2 * self.in_channels * plane * 4 + 4 * self.out_elems() + 2 * self.out_elems(),
         }
     }
 
     pub fn build_stem(&self, init: &Init, device: &Device) -> Option<Stem> {
         match self.kind {
             UnitKind::Stem { kernel, stride, pool } => Some(Stem::Conv(ConvStem::new(self.in_channels, self.out_channels, kernel, stride, pool, init, device))),
+            UnitKind::PlainStem => Some(Stem::Plain(PlainStem::new(self.in_channels, self.out_channels, init, device))),
             UnitKind::PatchEmbed { patch, pool } => Some(Stem::Patch(PatchEmbed::new(self.in_channels, self.out_channels, patch, self.out_size, pool, device))),
             _ => None,
         }
@@ -77,11 +90,13 @@ impl UnitPlan {
     pub fn build_block(&self, init: &Init, device: &Device) -> Option<Block> {
         let (cin, cout) = (self.in_channels, self.out_channels);
         match self.kind {
-            UnitKind::Stem { .. } | UnitKind::PatchEmbed { .. } => None,
+            UnitKind::Stem { .. } | UnitKind::PlainStem | UnitKind::PatchEmbed { .. } => None,
             UnitKind::Transformer { heads } => Some(Block::Transformer(TransformerBlock::new(cout, heads, device))),
             UnitKind::Basic { stride, shortcut } => Some(Block::Basic(BasicBlock::new(cin, cout, stride, shortcut, init, device))),
             UnitKind::Bottleneck { stride, mid, shortcut } => Some(Block::Bottleneck(Bottleneck::new(cin, mid, cout, stride, shortcut, init, device))),
             UnitKind::Vgg { pool } => Some(Block::Vgg(VggLayer::new(cin, cout, pool, init, device))),
+            UnitKind::Dense { growth } => Some(Block::Dense(DenseLayer::new(cin, growth, init, device))),
+            UnitKind::Transition => Some(Block::Transition(Transition::new(cin, cout, init, device))),
         }
     }
 }

@@ -3,6 +3,7 @@
 use super::imagenet_resnet::{self, StemKind};
 use super::plan::ArchPlan;
 use super::resnet::ResNetSpec;
+use super::densenet;
 use super::vgg;
 use super::vit;
 use super::config::ModelConfig;
@@ -15,6 +16,7 @@ pub const MODELS: &[(&str, &str)] = &[
     ("resnet18, resnet34", "ImageNet-style ResNets of basic blocks, widths 64–512, small-input stems"),
     ("resnet50, resnet101, resnet152", "ImageNet-style ResNets of bottlenecks (expansion 4), widths 64–2048"),
     ("vgg11, vgg13, vgg16, vgg19", "VGG with BatchNorm, GAP + linear classifier; transport term through a parameter-free projection"),
+    ("densenet-bc-100, densenet-bc-<6n+4>", "DenseNet-BC for small inputs (growth 12, or model.width; compression ½); transport term: each dense layer's appended channels, each transition against a parameter-free projection"),
     ("vit-mini, vit-tiny, vit-small, vit-base", "vision transformers (depth/dim/heads 6/128/4, 12/192/3, 12/384/6, 12/768/12), patch 4 up to 32 px; model.width sets the dim, model.token_pool mean|cls"),
 ];
 
@@ -32,6 +34,10 @@ pub fn plan_for(model: &ModelConfig, in_channels: usize, image_size: usize, clas
         // Keep heads of 64 dims where the width allows, at least one, and a divisor of the width.
         let heads = (1..=heads.max(dim / 64).max(1)).rev().find(|h| dim % h == 0).unwrap_or(1);
         return Ok(vit::plan(name, depth, dim, heads, model.token_pool, in_channels, image_size, classes));
+    }
+    if let Some(d) = depth_of("densenet-bc-") {
+        return densenet::plan(d, model.width.unwrap_or(12), in_channels, image_size, classes)
+            .ok_or_else(|| Error::config("model.arch", format!("`{name}`: DenseNet-BC depths are 6n + 4 with n ≥ 1 (10, 16, 22, 40, 100, …)")));
     }
     if let Some(d) = depth_of("vgg") {
         return vgg::plan(d, model.width.unwrap_or(64), in_channels, image_size, classes)
