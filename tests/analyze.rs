@@ -151,8 +151,10 @@ fn the_cli_analyzes_a_run_and_every_run_of_a_directory() {
         assert!(status.success());
     }
     let json = root.join("analysis.json");
+    let by_setting = root.join("by-setting");
     let out = std::process::Command::new(trgl)
         .args(["analyze", root.to_str().unwrap(), "--samples", "32", "--pairs", "300", "--probe-train", "64", "--json", json.to_str().unwrap()])
+        .args(["--out", by_setting.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -161,6 +163,22 @@ fn the_cli_analyzes_a_run_and_every_run_of_a_directory() {
     assert_eq!(runs.len(), 2, "both runs of the directory");
     for r in runs {
         assert_eq!(r["analysis"]["modules"].as_array().unwrap().len(), 4, "{r}");
+    }
+    // By setting: one group per τ, one run each, so each mean is that run's own value.
+    let groups: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(by_setting.join("analysis_groups.json")).unwrap()).unwrap();
+    let groups = groups.as_array().unwrap();
+    let mut labels: Vec<&str> = groups.iter().map(|g| g["label"].as_str().unwrap()).collect();
+    labels.sort();
+    assert_eq!(labels, ["method.tau=8.0", "method.tau=inf"]);
+    for g in groups {
+        let run = runs.iter().find(|r| g["runs"][0].as_str() == r["run"].as_str()).expect("the group's run");
+        for (j, m) in g["measurements"]["kinetic_energy"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(m["n"], 1);
+            assert_eq!(m["mean"], run["analysis"]["modules"][j]["kinetic_energy"], "{}", g["label"]);
+        }
+    }
+    for f in ["analysis.md", "analysis.json", "analysis_kinetic_energy.svg", "analysis_optimality_ratio.png", "analysis_probe_accuracy.svg"] {
+        assert!(by_setting.join(f).is_file(), "{f}");
     }
     // One run alone, and the table names it.
     let one = std::process::Command::new(trgl).args(["analyze", root.join("tau-8.0").to_str().unwrap(), "--samples", "16", "--pairs", "100", "--probe-train", "32"]).output().unwrap();

@@ -8,6 +8,7 @@
 //! output's shape by the same parameter-free projections the transport term measures displacement against,
 //! block after block (`projected`), and the displacement and optimality are measured there.
 
+pub mod aggregate;
 pub mod estimators;
 pub mod jacobian;
 pub mod probe;

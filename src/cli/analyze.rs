@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use clap::Args;
 
-use trgl::analyze::{AnalyzeOptions, RunAnalysis, analyze};
+use trgl::analyze::{AnalyzeOptions, RunAnalysis, aggregate, analyze};
 use trgl::config::Config;
 use trgl::train::WEIGHTS_FILE;
 use trgl::train::session::Session;
@@ -30,6 +30,11 @@ pub struct AnalyzeArgs {
     /// Writes every run's measurements there as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Writes there, over the runs grouped by setting (every config field but the seed and output.*):
+    /// analysis.json (every run), analysis_groups.json and analysis.md (each measurement per module,
+    /// mean ± 95 % CI over seeds), and a figure per measurement against depth (SVG and PNG).
+    #[arg(long)]
+    out: Option<PathBuf>,
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
 }
@@ -99,15 +104,23 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     if runs.is_empty() {
         bail!("no trained run (config.toml and {WEIGHTS_FILE}) under {:?}", args.runs);
     }
-    let mut all = Vec::new();
+    let mut analysed = Vec::new();
     for run in &runs {
         let a = analyze_run(run, &options, &args.set).with_context(|| format!("{}: analysis failed", run.display()))?;
         print(run, &a);
-        all.push(serde_json::json!({ "run": run, "analysis": a }));
+        analysed.push((run.clone(), a));
     }
+    let all = serde_json::json!({ "runs": analysed.iter().map(|(run, a)| serde_json::json!({ "run": run, "analysis": a })).collect::<Vec<_>>() });
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&serde_json::json!({ "runs": all }))?).with_context(|| format!("{}: cannot write", path.display()))?;
+        std::fs::write(path, serde_json::to_string_pretty(&all)?).with_context(|| format!("{}: cannot write", path.display()))?;
         println!("measurements: {}", path.display());
+    }
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+        let path = out.join("analysis.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&all)?).with_context(|| format!("{}: cannot write", path.display()))?;
+        let files = aggregate::write(&aggregate::group(&analysed)?, out)?;
+        println!("measurements: {}; by setting: {}", path.display(), files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "));
     }
     Ok(())
 }

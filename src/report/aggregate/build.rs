@@ -8,7 +8,7 @@ use super::report::{Comparison, Group, ModuleDifference, ModuleStats, Report, Se
 use crate::report::summary::ModuleSummary;
 
 /// Fields that do not make a setting: the seed, and where the output went.
-fn is_setting(key: &str) -> bool {
+pub(crate) fn is_setting(key: &str) -> bool {
     key != "seed" && !key.starts_with("output.")
 }
 

@@ -48,7 +48,8 @@ impl Figure for CurvesFigure<'_> {
         let (width, _) = self.size();
         let (legend, body) = root.split_vertically(self.legend_height(width));
         let per_row = legend_columns(width);
-        draw_legend(&legend, self.groups, per_row, (10, 6))?;
+        let labels: Vec<&str> = self.groups.iter().map(|g| g.label.as_str()).collect();
+        draw_legend(&legend, &labels, per_row, (10, 6))?;
         let max_epoch = self.groups.iter().flat_map(|g| (self.curves)(g).iter().flatten()).map(|p| p.epoch).max().unwrap_or(1).max(2);
         for (m, area) in body.split_evenly((rows, cols)).iter().enumerate().take(k) {
             let (floor, ceiling) = self.bounds;

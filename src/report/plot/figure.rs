@@ -6,7 +6,6 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::report::aggregate::Group;
 
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 pub(super) const FAMILY: &str = "sans-serif";
@@ -46,13 +45,13 @@ pub(super) fn err<E: std::fmt::Debug>(e: E) -> String {
 /// Width of one legend entry, in pixels.
 pub(super) const LEGEND_ENTRY: usize = 340;
 
-/// Each group's colour and label, `per_row` entries of LEGEND_ENTRY pixels to a row, from `origin`.
-pub(super) fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, groups: &[Group], per_row: usize, origin: (i32, i32)) -> DrawResult {
-    for (i, g) in groups.iter().enumerate() {
+/// Each line's colour and label, `per_row` entries of LEGEND_ENTRY pixels to a row, from `origin`.
+pub(super) fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, labels: &[&str], per_row: usize, origin: (i32, i32)) -> DrawResult {
+    for (i, label) in labels.iter().enumerate() {
         let x = origin.0 + (i % per_row * LEGEND_ENTRY) as i32;
         let y = origin.1 + (i / per_row * 18) as i32;
         area.draw(&Rectangle::new([(x, y + 4), (x + 18, y + 10)], colour(i).filled())).map_err(err)?;
-        area.draw(&Text::new(g.label.clone(), (x + 24, y), (FAMILY, 13))).map_err(err)?;
+        area.draw(&Text::new(label.to_string(), (x + 24, y), (FAMILY, 13))).map_err(err)?;
     }
     Ok(())
 }

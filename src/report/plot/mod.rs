@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use curves::CurvesFigure;
 pub use figure::{Figure, render};
-pub use modules::ModulesFigure;
+pub use modules::DepthFigure;
 pub use resource::ResourceFigure;
 pub use tau::TauFigure;
 
@@ -34,8 +34,9 @@ pub fn figures(report: &Report, out: &Path) -> Result<(Vec<(String, String)>, Ve
         inline.push((name.to_string(), svg));
         files.extend(paths);
     }
-    if ModulesFigure::applies(&report.groups) {
-        let (svg, paths) = render(&ModulesFigure { groups: &report.groups }, out)?;
+    let depth = DepthFigure::final_accuracy(&report.groups);
+    if depth.applies() {
+        let (svg, paths) = render(&depth, out)?;
         inline.insert(1, ("final test accuracy per module".to_string(), svg));
         files.extend(paths);
     }

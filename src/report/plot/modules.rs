@@ -1,52 +1,71 @@
-//! Each module's final test accuracy against its depth.
+//! A per-module quantity against the module's depth: one line per group, CI bars. The report draws each
+//! module's final test accuracy this way; `trgl analyze` draws its measurements.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::figure::{DrawResult, FAMILY, Figure, colour, draw_legend, err, y_range};
 use crate::report::aggregate::Group;
+use crate::report::stats::MeanCi;
 
-/// Final test accuracy against the module's depth, one line per group with its CI bars: the stagnation
-/// across depth that a module-wise run is read by (do later modules still improve on earlier ones).
-pub struct ModulesFigure<'a> {
-    pub groups: &'a [Group],
+/// One line per group: (module, value over seeds) pairs, scaled by `scale`, bars kept inside `bounds`.
+pub struct DepthFigure {
+    pub name: String,
+    pub caption: String,
+    pub y_desc: String,
+    pub scale: f64,
+    pub bounds: (f64, f64),
+    pub series: Vec<(String, Vec<(usize, MeanCi)>)>,
 }
 
-impl ModulesFigure<'_> {
-    pub fn applies(groups: &[Group]) -> bool {
-        groups.iter().any(|g| g.modules.iter().filter(|m| m.final_acc.is_some()).count() >= 2)
+impl DepthFigure {
+    /// Final test accuracy against the module's depth: the stagnation across depth that a module-wise run
+    /// is read by (do later modules still improve on earlier ones).
+    pub fn final_accuracy(groups: &[Group]) -> DepthFigure {
+        let series = groups.iter().map(|g| (g.label.clone(), g.modules.iter().filter_map(|m| m.final_acc.clone().map(|f| (m.module, f))).collect())).collect();
+        DepthFigure {
+            name: "modules".into(),
+            caption: "final test accuracy of each module's head".into(),
+            y_desc: "test accuracy %".into(),
+            scale: 100.0,
+            bounds: (0.0, 100.0),
+            series,
+        }
+    }
+
+    /// Whether a line has two modules or more to join.
+    pub fn applies(&self) -> bool {
+        self.series.iter().any(|(_, points)| points.len() >= 2)
     }
 }
 
-impl Figure for ModulesFigure<'_> {
+impl Figure for DepthFigure {
     fn name(&self) -> &str {
-        "modules"
+        &self.name
     }
 
     fn size(&self) -> (u32, u32) {
         // The legend goes under the chart, a row per group: sweep labels are long and would hide the lines.
-        (760, 420 + 18 * self.groups.len() as u32 + 12)
+        (760, 420 + 18 * self.series.len() as u32 + 12)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         root.fill(&WHITE).map_err(err)?;
         let (root, legend) = root.split_vertically(420);
-        draw_legend(&legend, self.groups, 1, (60, 4))?;
-        // per group: (module, mean, low, high), in %
+        let labels: Vec<&str> = self.series.iter().map(|(l, _)| l.as_str()).collect();
+        draw_legend(&legend, &labels, 1, (60, 4))?;
+        let (floor, ceiling) = self.bounds;
+        // per group: (module, mean, low, high), scaled
+        let s = self.scale;
         let series: Vec<Vec<(f64, f64, f64, f64)>> = self
-            .groups
+            .series
             .iter()
-            .map(|g| {
-                g.modules
-                    .iter()
-                    .filter_map(|m| m.final_acc.as_ref().map(|f| (m.module as f64, 100.0 * f.mean, 100.0 * f.low().unwrap_or(f.mean), 100.0 * f.high().unwrap_or(f.mean))))
-                    .collect()
-            })
+            .map(|(_, points)| points.iter().map(|(m, f)| (*m as f64, s * f.mean, s * f.low().unwrap_or(f.mean), s * f.high().unwrap_or(f.mean))).collect())
             .collect();
         let k = series.iter().flatten().map(|p| p.0 as usize).max().unwrap_or(1).max(2);
-        let (lo, hi) = y_range(series.iter().flatten().map(|p| (p.2.max(0.0), p.3.min(100.0))));
+        let (lo, hi) = y_range(series.iter().flatten().map(|p| (p.2.max(floor), p.3.min(ceiling))));
         let mut chart = ChartBuilder::on(&root)
-            .caption("final test accuracy of each module's head", (FAMILY, 16))
+            .caption(&self.caption, (FAMILY, 16))
             .margin(10)
             .x_label_area_size(36)
             .y_label_area_size(52)
@@ -55,7 +74,7 @@ impl Figure for ModulesFigure<'_> {
         chart
             .configure_mesh()
             .x_desc("module")
-            .y_desc("test accuracy %")
+            .y_desc(&self.y_desc)
             .label_style((FAMILY, 12))
             .x_labels(k)
             // modules are whole: no label between two
@@ -66,7 +85,7 @@ impl Figure for ModulesFigure<'_> {
         for (i, points) in series.iter().enumerate() {
             let c = colour(i);
             chart.draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), c.stroke_width(2))).map_err(err)?;
-            chart.draw_series(points.iter().map(|p| ErrorBar::new_vertical(p.0, p.2.max(0.0), p.1, p.3.min(100.0), c.filled(), 6))).map_err(err)?;
+            chart.draw_series(points.iter().map(|p| ErrorBar::new_vertical(p.0, p.2.max(floor), p.1, p.3.min(ceiling), c.filled(), 6))).map_err(err)?;
         }
         Ok(())
     }
