@@ -239,7 +239,7 @@ fn the_power_iteration_matches_the_largest_singular_value_of_the_explicit_jacobi
         for o in 0..outputs {
             let at = point.clone().require_grad();
             let y = block(at.clone()).flatten::<1>(0, 3).slice(o..o + 1).sum();
-            let g = at.grad(&y.backward()).unwrap().into_data().to_vec::<f32>().unwrap();
+            let g = at.grad(&y.backward()).unwrap().into_data().try_to_vec::<f32>().unwrap();
             for (i, v) in g.iter().enumerate() {
                 jac[o * inputs + i] = *v as f64;
             }

@@ -16,7 +16,7 @@ fn init() -> Init {
 }
 
 fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().to_vec::<f32>().unwrap()
+    t.into_data().try_to_vec::<f32>().unwrap()
 }
 
 #[test]

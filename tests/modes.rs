@@ -98,6 +98,9 @@ fn every_head_optimizer_schedule_init_and_shortcut_trains() {
         &["split.method=\"balanced\""],
         &["split.method=\"cuts\"", "split.modules=3", "split.cuts=[[0,0],[2,0]]"],
         &["data.augment.padding_mode=\"reflect\""],
+        // The W_p transport costs: mean(|r|) and mean(|r|³) (the kinetic check then reads that cost).
+        &["method.p=1.0"],
+        &["method.p=3.0"],
     ];
     for overrides in variants {
         let mut base = tiny_config(Mode::Parallel);

@@ -140,6 +140,7 @@ fn the_published_uzawa_updates_from_the_s_th_batch_and_weighs_it_at_once() {
         uzawa_rho: 0.1,
         uzawa_every: 3,
         uzawa_variant: UzawaVariant::Published,
+        p: 2.0,
     };
     // Host state: λ = 0.5·[0, 1, 4]; module 0 weighs 1/λ0 until its first update.
     let mut w = TransportWeights::new(spec, 3);
@@ -179,4 +180,40 @@ fn the_published_uzawa_updates_from_the_s_th_batch_and_weighs_it_at_once() {
     }
     let (total, _) = loss_at(&dw);
     assert!((total - (ce + 7.5 / (0.5 + 0.1 * ce))).abs() < 1e-5, "after the update the new λ stays");
+}
+
+#[test]
+fn the_transport_cost_of_method_p_against_hand_computations() {
+    use trgl::transport::{LossSpec, transport_cost};
+    let d = device();
+    let r = |v: Vec<f32>, shape: [usize; 4]| Tensor::<4>::from_data(TensorData::new(v, shape), &d);
+    let (r1, r2) = (r(vec![1., -2., 3., -4.], [1, 1, 2, 2]), r(vec![0.5, -0.5], [2, 1, 1, 1]));
+    // p = 2 is the kinetic energy itself, the same operations: equal to the bit.
+    let (two, ke) = (transport_cost(&[r1.clone(), r2.clone()], 2.0).unwrap(), kinetic_energy(&[r1.clone(), r2.clone()]).unwrap());
+    assert_eq!(scalar(two).to_bits(), scalar(ke).to_bits());
+    // p = 1: (1 + 2 + 3 + 4) / 4 + (0.5 + 0.5) / 2 = 3; p = 3: (1 + 8 + 27 + 64) / 4 + 0.125 = 25.125.
+    assert!((scalar(transport_cost(&[r1.clone(), r2.clone()], 1.0).unwrap()) - 3.0).abs() < 1e-6);
+    assert!((scalar(transport_cost(&[r1.clone(), r2.clone()], 3.0).unwrap()) - 25.125).abs() < 1e-5);
+    // Its gradient, p = 3: d mean(|r|³)/dr = 3·|r|·r / N = [0.75, −3, 6.75, −12] for r1 (N = 4).
+    let at = r1.clone().autodiff().require_grad();
+    let g = at.grad(&transport_cost(&[at.clone()], 3.0).unwrap().backward()).unwrap().into_data().try_to_vec::<f32>().unwrap();
+    for (got, want) in g.iter().zip([0.75f32, -3.0, 6.75, -12.0]) {
+        assert!((got - want).abs() < 1e-5, "{g:?}");
+    }
+    // In the loss: total = CE + w · Σ mean(|r|^p), the reported kinetic term being that cost.
+    let logits = Tensor::<2>::from_data(TensorData::new(vec![0f32, 0.], [1, 2]), &d);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64], [1]), &d);
+    let l = local_loss(logits, y, &[r1, r2], 0.25, LossSpec { smoothing: 0.0, p: 1.0 });
+    assert!((scalar(l.kinetic) - 3.0).abs() < 1e-6);
+    assert!((scalar(l.total) - (2f64.ln() + 0.75)).abs() < 1e-6);
+}
+
+#[test]
+fn method_p_below_one_is_refused_by_name() {
+    for p in [0.5, f64::INFINITY, f64::NAN] {
+        let spec = TransportSpec { p, ..TransportSpec::default() };
+        let e = spec.validate().unwrap_err().to_string();
+        assert!(e.contains("method.p"), "{e}");
+    }
+    assert!(TransportSpec { p: 1.0, ..TransportSpec::default() }.validate().is_ok());
 }

@@ -22,6 +22,7 @@ use crate::train::schedule::Schedule;
 use crate::train::serial::LocalStepper;
 use crate::train::session::Session;
 use crate::train::step::EpochStats;
+use crate::transport::LossSpec;
 
 /// Runs the units not done before the checkpoint the session resumed from: each unit's pass, the test
 /// (and validation) accuracy of the heads it trained, their records, the checkpoint; then the final records.
@@ -85,6 +86,7 @@ pub(crate) fn prepare_prefix(s: &mut Session, pass: &Pass) -> bool {
 /// Runs `pass` over `feed`'s batches: its stepper, the one batch loop, and the stepper's end.
 pub fn run_pass<I: Iterator<Item = Batch>>(s: &mut Session, pass: &Pass, cached: bool, optims: &mut Optimizers, feed: Feed<'_, I>, bar: &ProgressBar) -> Result<Vec<(EpochStats, f64)>> {
     let smoothing = s.config.train.label_smoothing;
+    let loss = LossSpec { smoothing, p: s.config.method.p };
     match pass {
         Pass::EndToEnd => {
             let mut stepper = EndToEndStepper::start(&mut s.trainer, optims, smoothing, feed.log);
@@ -92,7 +94,7 @@ pub fn run_pass<I: Iterator<Item = Batch>>(s: &mut Session, pass: &Pass, cached:
             stepper.finish(&mut s.trainer)
         }
         Pass::Local(active) => {
-            let mut stepper = LocalStepper::start(&mut s.trainer, active.clone(), cached, optims, smoothing, feed.log);
+            let mut stepper = LocalStepper::start(&mut s.trainer, active.clone(), cached, optims, loss, feed.log);
             let cache = if cached { s.trainer.prefix_cache.as_ref() } else { None };
             batch_loop(feed.batches, cache, &mut stepper, bar, feed.times);
             stepper.finish(&mut s.trainer)

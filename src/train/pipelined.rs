@@ -32,7 +32,7 @@ use crate::data::Batch;
 use crate::device::parse_devices;
 use crate::error::Result;
 use crate::model::LocalModule;
-use crate::transport::TransportWeights;
+use crate::transport::{LossSpec, TransportWeights};
 
 /// Parallel training's schedule, each pass pipelined.
 pub fn schedule(s: &Session) -> Schedule {
@@ -76,7 +76,7 @@ impl Worker<'_> {
     fn work(
         mut self,
         schedules: &[LrSchedule],
-        smoothing: f64,
+        loss: LossSpec,
         (n_steps, log_every): (usize, usize),
         input: Receiver<Item>,
         next: Option<SyncSender<Item>>,
@@ -92,7 +92,7 @@ impl Worker<'_> {
             let y = y.to_device(&autodiff);
             let lrs: Vec<f64> = self.range.clone().zip(self.steps.iter()).map(|(k, &n)| schedules[k].lr(n)).collect();
             let energy: Vec<_> = self.range.clone().map(|k| device_weights.weight(k)).collect();
-            let (modules, features, stats) = chain_steps(std::mem::take(&mut self.modules), self.optims, x, &y, &energy, smoothing, &lrs);
+            let (modules, features, stats) = chain_steps(std::mem::take(&mut self.modules), self.optims, x, &y, &energy, loss, &lrs);
             self.modules = modules;
             for (j, (k, s)) in self.range.clone().zip(stats).enumerate() {
                 self.steps[j] += 1;
@@ -155,7 +155,7 @@ pub(crate) fn pipelined_pass<I: Iterator<Item = Batch>>(s: &mut Session, optims:
     let groups = worker_groups(k_total, s.config.train.pipeline_workers);
     let devices = parse_devices(&s.config.device)?;
     let device_of = |w: usize| devices[w % devices.len()].clone();
-    let smoothing = s.config.train.label_smoothing;
+    let loss = LossSpec { smoothing: s.config.train.label_smoothing, p: s.config.method.p };
     let queue = s.config.train.pipeline_queue;
     let main_device = s.trainer.device.clone();
     let mut modules = std::mem::take(&mut s.trainer.network.modules);
@@ -195,7 +195,7 @@ pub(crate) fn pipelined_pass<I: Iterator<Item = Batch>>(s: &mut Session, optims:
             .enumerate()
             .map(|(w, ((worker, rx), next))| {
                 let (reports, stop) = (if w == last { report_tx.take() } else { None }, &stop);
-                scope.spawn(move || worker.work(schedules, smoothing, log, rx, next, reports, stop))
+                scope.spawn(move || worker.work(schedules, loss, log, rx, next, reports, stop))
             })
             .collect();
         let mut stepper = PipelineFeed { feed, reports: &report_rx, stop: &stop, device: device_of(0) };

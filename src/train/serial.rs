@@ -14,7 +14,7 @@ use crate::train::pass::Optimizers;
 use crate::train::running::{Reading, RunningStats, logs_at, read};
 use crate::train::session::Trainer;
 use crate::train::step::{EpochStats, chain_steps};
-use crate::transport::{DeviceWeights, TransportWeights};
+use crate::transport::{DeviceWeights, LossSpec, TransportWeights};
 
 pub struct LocalStepper<'a> {
     active: Range<usize>,
@@ -27,7 +27,7 @@ pub struct LocalStepper<'a> {
     weights: DeviceWeights,
     running: Vec<RunningStats>,
     last_lrs: Vec<f64>,
-    smoothing: f64,
+    loss: LossSpec,
     log: (usize, usize),
     devices: (Device, Device),
     /// The reading that found a non-finite loss.
@@ -36,7 +36,7 @@ pub struct LocalStepper<'a> {
 
 impl<'a> LocalStepper<'a> {
     /// Takes the active modules out of the trainer's network until [`finish`](Self::finish).
-    pub fn start(trainer: &mut Trainer, active: Range<usize>, cached: bool, optims: &'a mut Optimizers, smoothing: f64, log: (usize, usize)) -> Self {
+    pub fn start(trainer: &mut Trainer, active: Range<usize>, cached: bool, optims: &'a mut Optimizers, loss: LossSpec, log: (usize, usize)) -> Self {
         let prefix = if cached { Vec::new() } else { trainer.network.modules[..active.start].iter().map(|m| m.valid()).collect() };
         LocalStepper {
             prefix,
@@ -46,7 +46,7 @@ impl<'a> LocalStepper<'a> {
             weights: trainer.weights.to_device(active.clone(), &trainer.infer_device),
             running: vec![RunningStats::default(); active.len()],
             last_lrs: vec![0.0; active.len()],
-            smoothing,
+            loss,
             log,
             devices: (trainer.infer_device.clone(), trainer.device.clone()),
             stopped: None,
@@ -82,7 +82,7 @@ impl Stepper for LocalStepper<'_> {
         let lrs: Vec<f64> = active.clone().map(|k| self.optims.lr(k)).collect();
         let energy: Vec<_> = active.clone().map(|k| self.weights.weight(k)).collect();
         let training = std::mem::take(&mut self.training);
-        let (updated, _, stats) = chain_steps(training, &mut self.optims.optims[active.clone()], x.autodiff(), &y, &energy, self.smoothing, &lrs);
+        let (updated, _, stats) = chain_steps(training, &mut self.optims.optims[active.clone()], x.autodiff(), &y, &energy, self.loss, &lrs);
         self.training = updated;
         for (j, (k, s)) in active.zip(stats).enumerate() {
             self.optims.steps[k] += 1;

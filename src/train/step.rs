@@ -9,7 +9,7 @@ use burn::prelude::*;
 
 use crate::model::LocalModule;
 use crate::readback;
-use crate::transport::{EnergyWeight, LocalLoss, local_loss};
+use crate::transport::{EnergyWeight, LocalLoss, LossSpec, local_loss};
 
 /// What one step measured, still on the device (no autodiff): `[loss, ce, kinetic energy, correct
 /// predictions]`, and the batch size.
@@ -42,12 +42,12 @@ pub fn local_step(
     input: Tensor<4>,
     targets: &Tensor<1, Int>,
     energy_weight: impl Into<EnergyWeight>,
-    smoothing: f64,
+    loss: impl Into<LossSpec>,
     lr: f64,
 ) -> (LocalModule, Tensor<4>, StepStats) {
     let out = module.forward(input);
     let logits = module.head.forward(out.features.clone());
-    let loss = local_loss(logits.clone(), targets.clone(), &out.residuals, energy_weight, smoothing);
+    let loss = local_loss(logits.clone(), targets.clone(), &out.residuals, energy_weight, loss);
     let stats = step_stats(&loss, &logits, targets);
     if readback::planted_read() {
         readback::read_f32(loss.total.clone().detach());
@@ -66,13 +66,14 @@ pub fn chain_steps(
     mut x: Tensor<4>,
     targets: &Tensor<1, Int>,
     weights: &[EnergyWeight],
-    smoothing: f64,
+    loss: impl Into<LossSpec>,
     lrs: &[f64],
 ) -> (Vec<LocalModule>, Tensor<4>, Vec<StepStats>) {
+    let loss = loss.into();
     let mut updated = Vec::with_capacity(modules.len());
     let mut stats = Vec::with_capacity(modules.len());
     for (j, module) in modules.into_iter().enumerate() {
-        let (module, features, s) = local_step(module, &mut optims[j], x, targets, weights[j].clone(), smoothing, lrs[j]);
+        let (module, features, s) = local_step(module, &mut optims[j], x, targets, weights[j].clone(), loss, lrs[j]);
         updated.push(module);
         stats.push(s);
         x = features;

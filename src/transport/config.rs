@@ -31,6 +31,9 @@ pub struct TransportSpec {
     pub uzawa_power: f64,
     /// Uzawa: trgl's rule or the published code's (see the module's documentation).
     pub uzawa_variant: UzawaVariant,
+    /// The transport cost's exponent: the term is Σ_b mean(|r_b|^p) (the W_p question); 2 is the paper's
+    /// kinetic energy.
+    pub p: f64,
 }
 
 /// Which Uzawa rule: trgl's (modules from 1, λ_k += ρ·mean CE of the s steps, applied from the next step)
@@ -53,6 +56,7 @@ impl Default for TransportSpec {
             uzawa_lambda0: 1.0,
             uzawa_power: 1.0,
             uzawa_variant: UzawaVariant::Trgl,
+            p: 2.0,
         }
     }
 }
@@ -61,6 +65,9 @@ impl TransportSpec {
     /// Checks the section; the error names the first bad field.
     pub fn validate(&self) -> Result<()> {
         let m = self;
+        if !(m.p.is_finite() && m.p >= 1.0) {
+            return Err(Error::config("method.p", format!("the transport cost mean(|r|^p) needs a finite p ≥ 1 (2 = the kinetic energy), got {}", m.p)));
+        }
         if m.tau.is_nan() || m.tau <= 0.0 {
             return Err(Error::config("method.tau", format!("must be > 0 (inf = VanGL), got {}", m.tau)));
         }

@@ -10,6 +10,28 @@ pub fn kinetic_energy(residuals: &[Tensor<4>]) -> Option<Tensor<1>> {
     residuals.iter().map(mean_square).reduce(|a, b| a + b)
 }
 
+/// Σ_b mean(|r_b|^p): the transport cost of `method.p`; p = 2 is [`kinetic_energy`] itself (same operations).
+pub fn transport_cost(residuals: &[Tensor<4>], p: f64) -> Option<Tensor<1>> {
+    if p == 2.0 {
+        return kinetic_energy(residuals);
+    }
+    residuals.iter().map(|r| if p == 1.0 { r.clone().abs().mean() } else { r.clone().abs().powf_scalar(p).mean() }).reduce(|a, b| a + b)
+}
+
+/// How a local loss is computed: the label smoothing of its CE and the exponent of its transport cost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossSpec {
+    pub smoothing: f64,
+    pub p: f64,
+}
+
+/// A label smoothing alone: the paper's loss (p = 2).
+impl From<f64> for LossSpec {
+    fn from(smoothing: f64) -> Self {
+        LossSpec { smoothing, p: 2.0 }
+    }
+}
+
 /// mean(r²) with the gradient 2r/N. As `m = mean(r·r̄)` with r̄ = r detached, `2m − m̄`: the value is
 /// m exactly (doubling and subtracting m round to nothing) and the gradient 2·r̄/N is one product.
 /// `r.square().mean()` is the same function, but autodiff differentiates r·r as a product of two
@@ -38,10 +60,11 @@ pub struct LocalLoss {
     pub kinetic: Tensor<1>,
 }
 
-/// L_k = CE_ls + w_k · kinetic energy. With w_k off the kinetic term stays off the graph, so VanGL's
-/// gradients are exactly those of a plain greedy implementation.
-pub fn local_loss(logits: Tensor<2>, targets: Tensor<1, Int>, residuals: &[Tensor<4>], weight: impl Into<EnergyWeight>, smoothing: f64) -> LocalLoss {
-    let ce = cross_entropy_smoothed(logits, targets, smoothing);
+/// L_k = CE_ls + w_k · kinetic energy (Σ mean(|r|^p) for `method.p` ≠ 2). With w_k off the kinetic term
+/// stays off the graph, so VanGL's gradients are exactly those of a plain greedy implementation.
+pub fn local_loss(logits: Tensor<2>, targets: Tensor<1, Int>, residuals: &[Tensor<4>], weight: impl Into<EnergyWeight>, spec: impl Into<LossSpec>) -> LocalLoss {
+    let spec = spec.into();
+    let ce = cross_entropy_smoothed(logits, targets, spec.smoothing);
     let total = |kinetic: &Tensor<1>, ce: &Tensor<1>| match weight.into() {
         EnergyWeight::Off => None,
         EnergyWeight::Constant(w) => Some(ce.clone() + kinetic.clone() * w),
@@ -52,7 +75,7 @@ pub fn local_loss(logits: Tensor<2>, targets: Tensor<1, Int>, residuals: &[Tenso
             Some(ce.clone() + kinetic.clone() * w)
         }
     };
-    match kinetic_energy(residuals) {
+    match transport_cost(residuals, spec.p) {
         Some(kinetic) => match total(&kinetic, &ce) {
             Some(total) => LocalLoss { total, ce, kinetic },
             // Still reported, but off the graph: the gradient is that of CE alone.
