@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{ModuleAnalysis, RunAnalysis};
 use crate::error::{Error, Result};
 use crate::flat::flatten_toml;
-use crate::report::aggregate::is_setting;
+use crate::report::aggregate::group_by_setting;
 use crate::report::plot::{DepthFigure, render};
 use crate::report::stats::MeanCi;
 
@@ -39,45 +39,34 @@ pub struct AnalysisGroup {
     pub measurements: BTreeMap<String, Vec<Option<MeanCi>>>,
 }
 
-/// Groups analysed runs (`(run directory, analysis)`) by setting.
+/// Groups analysed runs (`(run directory, analysis)`) by setting, as `trgl report` does.
 pub fn group(runs: &[(PathBuf, RunAnalysis)]) -> Result<Vec<AnalysisGroup>> {
-    let mut keyed: Vec<(BTreeMap<String, String>, String, &RunAnalysis, String)> = Vec::new();
-    for (dir, a) in runs {
-        let path = dir.join("config.toml");
-        let flat = flatten_toml(&std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?);
-        let seed = flat.get("seed").cloned().unwrap_or_default();
-        let key = flat.into_iter().filter(|(k, _)| is_setting(k)).collect();
-        keyed.push((key, dir.display().to_string(), a, seed));
-    }
-    let mut keys: Vec<&BTreeMap<String, String>> = Vec::new();
-    for (k, ..) in &keyed {
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
-    let Some(first) = keys.first() else { return Ok(Vec::new()) };
-    let mut fields: Vec<&String> = keys.iter().flat_map(|k| k.keys()).collect();
-    fields.sort();
-    fields.dedup();
-    let varying: Vec<&String> = fields.into_iter().filter(|f| keys.iter().any(|k| k.get(*f) != first.get(*f))).collect();
-    Ok(keys
+    let flats = runs
         .iter()
-        .map(|key| {
-            let members: Vec<_> = keyed.iter().filter(|(k, ..)| k == *key).collect();
-            let label = if varying.is_empty() {
-                "all runs".into()
-            } else {
-                varying.iter().map(|f| format!("{f}={}", key.get(*f).map_or("(absent)", |v| v.trim_matches('"')))).collect::<Vec<_>>().join(", ")
-            };
-            let modules = members.iter().map(|(_, _, a, _)| a.modules.len()).max().unwrap_or(0);
+        .map(|(dir, _)| {
+            let path = dir.join("config.toml");
+            Ok(flatten_toml(&std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (groups, _) = group_by_setting(flats.iter());
+    Ok(groups
+        .into_iter()
+        .map(|g| {
+            let members: Vec<&(PathBuf, RunAnalysis)> = g.members.iter().map(|&i| &runs[i]).collect();
+            let modules = members.iter().map(|(_, a)| a.modules.len()).max().unwrap_or(0);
             let measurements = MEASUREMENTS
                 .iter()
                 .map(|(name, _, _, read)| {
-                    let per_module = (0..modules).map(|j| MeanCi::of(&members.iter().filter_map(|(_, _, a, _)| a.modules.get(j).map(read)).collect::<Vec<_>>())).collect();
+                    let per_module = (0..modules).map(|j| MeanCi::of(&members.iter().filter_map(|(_, a)| a.modules.get(j).map(read)).collect::<Vec<_>>())).collect();
                     (name.to_string(), per_module)
                 })
                 .collect();
-            AnalysisGroup { label, runs: members.iter().map(|m| m.1.clone()).collect(), seeds: members.iter().map(|m| m.3.clone()).collect(), measurements }
+            AnalysisGroup {
+                label: g.label,
+                runs: members.iter().map(|(dir, _)| dir.display().to_string()).collect(),
+                seeds: g.members.iter().map(|&i| flats[i].get("seed").cloned().unwrap_or_default()).collect(),
+                measurements,
+            }
         })
         .collect())
 }

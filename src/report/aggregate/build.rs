@@ -8,7 +8,7 @@ use super::report::{Comparison, Group, ModuleDifference, ModuleStats, Report, Se
 use crate::report::summary::ModuleSummary;
 
 /// Fields that do not make a setting: the seed, and where the output went.
-pub(crate) fn is_setting(key: &str) -> bool {
+fn is_setting(key: &str) -> bool {
     key != "seed" && !key.starts_with("output.")
 }
 
@@ -17,29 +17,24 @@ pub fn flat_value(value: &str) -> String {
     crate::sweep::spec::toml_json(&crate::config::parse_value(value)).to_string()
 }
 
-/// Groups `runs` and computes every figure; `compare` = (field, baseline value) for the paired
-/// differences (default: `method.tau = inf` where the runs vary τ and hold VanGL).
-pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &str)>) -> Report {
-    let mut groups: Vec<Group> = Vec::new();
-    for (i, r) in runs.iter().enumerate() {
-        let key: BTreeMap<String, String> = r.flat.iter().filter(|(k, _)| is_setting(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+/// Runs that share a setting: its fields, the varying ones with their values here, a label from those
+/// (`field=value, …`, or "all runs" when nothing varies) and the indices of its runs.
+pub struct SettingGroup {
+    pub key: BTreeMap<String, String>,
+    pub settings: BTreeMap<String, String>,
+    pub label: String,
+    pub members: Vec<usize>,
+}
+
+/// Groups runs (their flattened configs, in order) by setting, groups in order of first appearance; also
+/// the fields that vary between groups. `trgl report` and `trgl analyze --out` group alike through this.
+pub fn group_by_setting<'a>(flats: impl Iterator<Item = &'a BTreeMap<String, String>>) -> (Vec<SettingGroup>, Vec<String>) {
+    let mut groups: Vec<SettingGroup> = Vec::new();
+    for (i, flat) in flats.enumerate() {
+        let key: BTreeMap<String, String> = flat.iter().filter(|(k, _)| is_setting(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
         match groups.iter_mut().find(|g| g.key == key) {
             Some(g) => g.members.push(i),
-            None => groups.push(Group {
-                label: String::new(),
-                settings: BTreeMap::new(),
-                runs: Vec::new(),
-                seeds: Vec::new(),
-                modules: Vec::new(),
-                seconds: None,
-                peak_alloc_bytes: None,
-                peak_rss_bytes: None,
-                images_per_second: None,
-                test_acc_curves: Vec::new(),
-                kinetic_curves: Vec::new(),
-                key,
-                members: vec![i],
-            }),
+            None => groups.push(SettingGroup { key, settings: BTreeMap::new(), label: String::new(), members: vec![i] }),
         }
     }
     let varying: Vec<String> = {
@@ -51,6 +46,33 @@ pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &s
     for g in &mut groups {
         g.settings = varying.iter().map(|k| (k.clone(), g.key.get(k).cloned().unwrap_or_else(|| "(absent)".into()))).collect();
         g.label = if varying.is_empty() { "all runs".into() } else { g.settings.iter().map(|(k, v)| format!("{k}={}", v.trim_matches('"'))).collect::<Vec<_>>().join(", ") };
+    }
+    (groups, varying)
+}
+
+/// Groups `runs` and computes every figure; `compare` = (field, baseline value) for the paired
+/// differences (default: `method.tau = inf` where the runs vary τ and hold VanGL).
+pub fn build(runs: &[LoadedRun], skipped: Vec<String>, compare: Option<(&str, &str)>) -> Report {
+    let (settings, varying) = group_by_setting(runs.iter().map(|r| &r.flat));
+    let mut groups: Vec<Group> = settings
+        .into_iter()
+        .map(|s| Group {
+            label: s.label,
+            settings: s.settings,
+            runs: Vec::new(),
+            seeds: Vec::new(),
+            modules: Vec::new(),
+            seconds: None,
+            peak_alloc_bytes: None,
+            peak_rss_bytes: None,
+            images_per_second: None,
+            test_acc_curves: Vec::new(),
+            kinetic_curves: Vec::new(),
+            key: s.key,
+            members: s.members,
+        })
+        .collect();
+    for g in &mut groups {
         let members: Vec<&LoadedRun> = g.members.iter().map(|&i| &runs[i]).collect();
         g.runs = members.iter().map(|r| r.name.clone()).collect();
         g.seeds = members.iter().map(|r| r.config.seed).collect();

@@ -7,8 +7,7 @@ mod load;
 mod records;
 mod report;
 
-pub use build::{build, flat_value, select_on_val};
-pub(crate) use build::is_setting;
+pub use build::{SettingGroup, build, flat_value, group_by_setting, select_on_val};
 pub use load::{LoadedRun, load_runs};
 pub use records::run_epochs;
 pub use report::{Comparison, CurvePoint, Group, ModuleDifference, ModuleStats, Report, Selection};
