@@ -19,7 +19,8 @@ pub trait Stepper {
 
     /// Takes batch `i`'s steps. Returns the batches finished since the last call (one each in a serial
     /// pass), each with the last module's running statistics where it was a logging point; `None` when
-    /// the pass must stop (a non-finite loss, which the stepper's end names).
+    /// the pass must stop (a non-finite loss: the running statistics keep its first step, so the
+    /// stepper's final read names it).
     fn step(&mut self, x: Tensor<4>, y: Tensor<1, Int>, i: usize) -> Option<Vec<Option<EpochStats>>>;
 }
 
@@ -43,12 +44,18 @@ pub fn batch_loop(batches: impl Iterator<Item = Batch>, cache: Option<&PrefixCac
         }
         let Some(finished) = finished else { break };
         for logged in finished {
-            if let Some(s) = logged {
-                bar.set_message(format!("loss {:.3} acc {:5.1}%", s.loss(), 100.0 * s.accuracy()));
-            }
-            bar.inc(1);
+            show(bar, logged);
         }
     }
+}
+
+/// One finished batch on the progress bar, with the last module's running statistics where it was a
+/// logging point.
+pub fn show(bar: &ProgressBar, logged: Option<EpochStats>) {
+    if let Some(s) = logged {
+        bar.set_message(format!("loss {:.3} acc {:5.1}%", s.loss(), 100.0 * s.accuracy()));
+    }
+    bar.inc(1);
 }
 
 /// Where a pass's batches come from and how often it reads its statistics back.

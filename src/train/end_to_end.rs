@@ -42,7 +42,6 @@ pub struct EndToEndStepper<'a> {
     log: (usize, usize),
     device: Device,
     last: usize,
-    stopped: Option<super::running::Reading>,
 }
 
 impl<'a> EndToEndStepper<'a> {
@@ -50,13 +49,14 @@ impl<'a> EndToEndStepper<'a> {
         let last = trainer.network.modules.len() - 1;
         let network = std::mem::replace(&mut trainer.network, Network { modules: Vec::new() });
         let lr = optims.lr(0);
-        EndToEndStepper { network, optims, running: [RunningStats::default()], lr, smoothing, log, device: trainer.device.clone(), last, stopped: None }
+        EndToEndStepper { network, optims, running: [RunningStats::default()], lr, smoothing, log, device: trainer.device.clone(), last }
     }
 
     pub fn finish(self, trainer: &mut Trainer) -> Result<Vec<(EpochStats, f64)>> {
         trainer.network = self.network;
         let reading = read(&self.running, None);
-        match self.stopped.and_then(|r| trainer.non_finite(&r, self.last)).or_else(|| trainer.non_finite(&reading, self.last)) {
+        // A pass stopped on a non-finite loss reads it again here: the running statistics keep its step.
+        match trainer.non_finite(&reading, self.last) {
             Some(e) => Err(e),
             None => Ok(vec![(reading.stats[0], self.lr)]),
         }
@@ -81,7 +81,6 @@ impl Stepper for EndToEndStepper<'_> {
         }
         let reading = read(&self.running, None);
         if reading.non_finite.is_some() {
-            self.stopped = Some(reading);
             return None;
         }
         Some(vec![reading.stats.first().copied()])

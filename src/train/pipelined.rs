@@ -21,7 +21,7 @@ use burn::prelude::*;
 
 use indicatif::ProgressBar;
 
-use super::batch_loop::{Feed, Stepper, batch_loop};
+use super::batch_loop::{Feed, Stepper, batch_loop, show};
 use super::pass::{Optimizers, Pass};
 use super::optim::LrSchedule;
 use super::schedule::Schedule;
@@ -203,10 +203,7 @@ pub(crate) fn pipelined_pass<I: Iterator<Item = Batch>>(s: &mut Session, optims:
         let _ = stepper.feed.send(None);
         let outcomes: Vec<Outcome> = handles.into_iter().map(|h| h.join().expect("a pipeline worker panicked")).collect();
         for (_, logged) in report_rx.iter() {
-            if let Some(st) = logged {
-                bar.set_message(format!("loss {:.3} acc {:5.1}%", st.loss(), 100.0 * st.accuracy()));
-            }
-            bar.inc(1);
+            show(bar, logged);
         }
         outcomes
     });

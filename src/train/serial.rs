@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::model::LocalModule;
 use crate::train::batch_loop::Stepper;
 use crate::train::pass::Optimizers;
-use crate::train::running::{Reading, RunningStats, logs_at, read};
+use crate::train::running::{RunningStats, logs_at, read};
 use crate::train::session::Trainer;
 use crate::train::step::{EpochStats, chain_steps};
 use crate::transport::{DeviceWeights, LossSpec, TransportWeights};
@@ -30,8 +30,6 @@ pub struct LocalStepper<'a> {
     loss: LossSpec,
     log: (usize, usize),
     devices: (Device, Device),
-    /// The reading that found a non-finite loss.
-    stopped: Option<Reading>,
 }
 
 impl<'a> LocalStepper<'a> {
@@ -49,7 +47,6 @@ impl<'a> LocalStepper<'a> {
             loss,
             log,
             devices: (trainer.infer_device.clone(), trainer.device.clone()),
-            stopped: None,
             active,
         }
     }
@@ -57,12 +54,12 @@ impl<'a> LocalStepper<'a> {
     /// Puts the modules and the τ state back; each module's statistics and last learning rate, or the
     /// non-finite loss that stopped the pass.
     pub fn finish(mut self, trainer: &mut Trainer) -> Result<Vec<(EpochStats, f64)>> {
+        // A pass stopped on a non-finite loss reads it again here: the running statistics keep its step.
         let reading = read(&self.running, self.weights.state());
         self.weights.store(&reading.extra, &mut self.host_weights);
         trainer.weights = self.host_weights;
         trainer.network.restore_modules(self.active.start, self.training);
-        let failure = self.stopped.and_then(|r| trainer.non_finite(&r, self.active.start)).or_else(|| trainer.non_finite(&reading, self.active.start));
-        match failure {
+        match trainer.non_finite(&reading, self.active.start) {
             Some(e) => Err(e),
             None => Ok(reading.stats.into_iter().zip(self.last_lrs).collect()),
         }
@@ -97,7 +94,6 @@ impl Stepper for LocalStepper<'_> {
         let reading = read(&self.running, self.weights.state());
         self.weights.store(&reading.extra, &mut self.host_weights);
         if reading.non_finite.is_some() {
-            self.stopped = Some(reading);
             return None;
         }
         Some(vec![reading.stats.last().copied()])
