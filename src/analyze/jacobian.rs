@@ -28,7 +28,7 @@ pub struct JacobianNorm {
 }
 
 /// Per-sample Euclidean norms of `t`, as `[batch, 1, 1, 1]`.
-fn norms(t: Tensor<4>) -> Tensor<4> {
+pub(super) fn norms(t: Tensor<4>) -> Tensor<4> {
     t.square().sum_dim(3).sum_dim(2).sum_dim(1).sqrt()
 }
 

@@ -187,7 +187,6 @@ pub fn analyze(session: &Session, options: &AnalyzeOptions) -> Result<RunAnalysi
     let (images_train, train_labels) = images(&in_order, options.probe_train, device);
     let classes = session.loaders.test.set().classes.len();
     let train_features = pooled_features(&modules, images_train);
-    let test_features = pooled_features(&modules, images_test.clone());
     let mut x = images_test;
     let mut out = Vec::with_capacity(modules.len());
     for (k, m) in modules.iter().enumerate() {
@@ -204,10 +203,9 @@ pub fn analyze(session: &Session, options: &AnalyzeOptions) -> Result<RunAnalysi
         let hits = read_f32(logits.argmax(1).flatten::<1>(0, 1).equal(targets.clone()).int().sum().float())[0] as f64;
         // Near pairs: noise of norm `near`·‖x‖ on each sample.
         let noise = Tensor::<4>::random(input.dims(), Distribution::Normal(0.0, 1.0), device);
-        let per = |t: Tensor<4>| t.clone().square().sum_dim(3).sum_dim(2).sum_dim(1).sqrt();
-        let scale = per(input.clone()) / per(noise.clone()).clamp_min(1e-12) * options.near;
+        let scale = jacobian::norms(input.clone()) / jacobian::norms(noise.clone()).clamp_min(1e-12) * options.near;
         let nudged = input.clone() + noise * scale;
-        let (y_near, _, _) = blocks(m, nudged.clone());
+        let y_near = blocks_map(m, nudged.clone());
         let (in_rows, out_rows, xp_rows) = (rows(input.clone()), rows(y.clone()), rows(xp));
         let near_rows = (rows(nudged), rows(y_near));
         let near: Vec<(f64, f64)> =
@@ -226,7 +224,8 @@ pub fn analyze(session: &Session, options: &AnalyzeOptions) -> Result<RunAnalysi
             options.jacobian_epsilon,
             options.seed,
         );
-        let probe = probe::ridge_probe(&train_features[k], &train_labels, &test_features[k], &labels, classes, options.ridge);
+        let test_features = rows(adaptive_avg_pool2d(y.clone(), [2, 2]));
+        let probe = probe::ridge_probe(&train_features[k], &train_labels, &test_features, &labels, classes, options.ridge);
         out.push(ModuleAnalysis {
             module: k + 1,
             kinetic_energy,
