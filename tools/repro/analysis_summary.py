@@ -9,7 +9,8 @@ interval; the verdict of each hypothesis of the sweep file (H1–H6) by its rule
 OUT_DIR/summary.md. Standard library only."""
 import json, math, os, sys, tomllib
 
-T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import verdicts  # noqa: E402  (its Student-t interval)
 
 # (name, how to read it from a module's analysis, the side TRGL − VanGL is predicted on: -1 lower, +1 higher, 0 none)
 MEASURES = [
@@ -26,12 +27,9 @@ MEASURES = [
 
 
 def interval(values):
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, None
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return mean, T95[n - 2] * sd / math.sqrt(n)
+    """mean and half-width of the two-sided 95 % Student-t interval (verdicts.py's, the rule of every verdict)."""
+    ci = verdicts.interval(values)
+    return ci["mean"], ci["half_width"]
 
 
 def verdict(mean, half, side):
