@@ -26,8 +26,9 @@ use super::pass::{Optimizers, Pass};
 use super::optim::LrSchedule;
 use super::schedule::Schedule;
 use super::session::Session;
-use super::running::{Reading, RunningStats, logs_at, read};
-use super::step::{EpochStats, chain_steps};
+use super::running::Reading;
+use super::serial::LocalSteps;
+use super::step::EpochStats;
 use crate::data::Batch;
 use crate::device::parse_devices;
 use crate::error::Result;
@@ -70,45 +71,32 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    /// Trains its modules on every batch that arrives. Like the serial loop, it reads its statistics
-    /// back only at logging points, where a non-finite loss stops the whole pipeline.
+    /// Trains its modules on every batch that arrives. Like the serial executor (the same `LocalSteps`),
+    /// it reads its statistics back only at logging points, where a non-finite loss stops the whole
+    /// pipeline.
     #[allow(clippy::too_many_arguments)]
     fn work(
-        mut self,
+        self,
         schedules: &[LrSchedule],
         loss: LossSpec,
-        (n_steps, log_every): (usize, usize),
+        log: (usize, usize),
         input: Receiver<Item>,
         next: Option<SyncSender<Item>>,
         reports: Option<Sender<Report>>,
         stop: &AtomicBool,
     ) -> Outcome {
         let autodiff = self.device.clone().autodiff();
-        let mut running = vec![RunningStats::default(); self.range.len()];
-        let mut device_weights = self.weights.to_device(self.range.clone(), &self.device);
-        let mut last_lrs = vec![0.0; self.range.len()];
+        let mut local = LocalSteps::new(self.modules, self.range, self.weights, &self.device, loss, log);
         while let Ok(Some((x, y, i))) = input.recv() {
             let x = x.to_device(&self.device).autodiff();
             let y = y.to_device(&autodiff);
-            let lrs: Vec<f64> = self.range.clone().zip(self.steps.iter()).map(|(k, &n)| schedules[k].lr(n)).collect();
-            let energy: Vec<_> = self.range.clone().map(|k| device_weights.weight(k)).collect();
-            let (modules, features, stats) = chain_steps(std::mem::take(&mut self.modules), self.optims, x, &y, &energy, loss, &lrs);
-            self.modules = modules;
-            for (j, (k, s)) in self.range.clone().zip(stats).enumerate() {
-                self.steps[j] += 1;
-                device_weights.observe(k, s.ce());
-                running[j].add(s, i + 1);
-            }
-            last_lrs = lrs;
-            let mut logged = None;
-            if logs_at(i + 1, log_every, n_steps) {
-                let reading = read(&running, device_weights.state());
-                device_weights.store(&reading.extra, &mut self.weights);
-                if reading.non_finite.is_some() {
+            let (features, reading) = local.step(x, &y, i, self.optims, self.steps, schedules);
+            let logged = reading.and_then(|r| {
+                if r.non_finite.is_some() {
                     stop.store(true, Ordering::Relaxed);
                 }
-                logged = reading.stats.last().copied();
-            }
+                r.stats.last().copied()
+            });
             if let Some(r) = &reports {
                 let _ = r.send((i, logged));
             }
@@ -121,9 +109,8 @@ impl Worker<'_> {
         if let Some(next) = &next {
             let _ = next.send(None);
         }
-        let reading = read(&running, device_weights.state());
-        device_weights.store(&reading.extra, &mut self.weights);
-        Outcome { modules: self.modules, weights: self.weights, reading, lrs: last_lrs }
+        let (reading, modules, weights, lrs) = local.finish();
+        Outcome { modules, weights, reading, lrs }
     }
 }
 
