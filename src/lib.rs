@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod flat;
 pub mod integrity;
+pub mod local_loss;
 pub mod model;
 pub mod readback;
 pub mod report;

@@ -55,8 +55,8 @@ fn tau_infinity_is_exactly_vangl() {
         s.trainer.device.seed(step);
         let x = Tensor::<4>::random([8, 4, 8, 8], burn::tensor::Distribution::Default, &s.trainer.device);
         let y = Tensor::<1, Int>::from_data(TensorData::new((0..8).map(|i| (i % 3) as i64).collect::<Vec<_>>(), [8]), &s.trainer.device);
-        trgl_inf = local_step(trgl_inf, &mut opt_a, x.clone(), &y, weights.weight(1), 0.1, 0.05).0;
-        trgl_finite = local_step(trgl_finite, &mut opt_c, x.clone(), &y, 1.0, 0.1, 0.05).0;
+        trgl_inf = local_step(trgl_inf, &mut opt_a, x.clone(), &y.clone().into(), weights.weight(1), 0.1, 0.05).0;
+        trgl_finite = local_step(trgl_finite, &mut opt_c, x.clone(), &y.clone().into(), 1.0, 0.1, 0.05).0;
         // VanGL written out by hand: cross-entropy of the aux head, nothing else.
         let logits = vangl.head.forward(vangl.forward(x).features);
         let loss = cross_entropy_smoothed(logits, y, 0.1);

@@ -52,7 +52,7 @@ fn step(s: &mut Session, batch: &trgl::data::loader::Batch, optims: &mut [burn::
     let training: Vec<LocalModule> = t.network.take_modules(0..k);
     let w = t.weights.to_device(0..k, &t.infer_device);
     let weights: Vec<_> = (0..k).map(|j| w.weight(j)).collect();
-    let (updated, _, stats) = chain_steps(training, optims, x.autodiff(), &y, &weights, s.config.train.label_smoothing, &vec![s.config.optim.lr; k]);
+    let (updated, _, stats) = chain_steps(training, optims, x.autodiff(), &y.clone().into(), &weights, s.config.train.label_smoothing, &vec![s.config.optim.lr; k]);
     s.trainer.network.restore_modules(0, updated);
     read_f32(Tensor::cat(stats.into_iter().map(|st| st.values.slice(0..1)).collect(), 0))
 }

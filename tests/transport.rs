@@ -141,6 +141,7 @@ fn the_published_uzawa_updates_from_the_s_th_batch_and_weighs_it_at_once() {
         uzawa_every: 3,
         uzawa_variant: UzawaVariant::Published,
         p: 2.0,
+        ..TransportSpec::default()
     };
     // Host state: λ = 0.5·[0, 1, 4]; module 0 weighs 1/λ0 until its first update.
     let mut w = TransportWeights::new(spec, 3);

@@ -8,6 +8,7 @@ use clap::Args;
 
 use trgl::config::Config;
 use trgl::model::split::module_activation_floats;
+use trgl::local_loss::LocalLossKind;
 use trgl::train::build::{infopro_balanced, network_from_config};
 
 #[derive(Args)]
@@ -68,16 +69,26 @@ fn info(config: &Config, batch: usize, image_size: usize, channels: usize, class
         "{} on {}×{}×{}, {} classes, K = {} ({:?} split), {} heads, batch {batch}",
         plan.name, channels, image_size, image_size, classes, split.len(), config.split.method, serde_json::to_string(&config.head.kind)?.trim_matches('"')
     );
-    println!("{:>6} {:>8} {:>14} {:>12} {:>12} {:>14}", "module", "blocks", "units", "params", "head params", "activ. MiB");
+    // The learned part of a local loss (InfoPro's decoder, PredSim's projection) gets a column of its own.
+    let aux_column = match config.method.local_loss {
+        LocalLossKind::Ce => None,
+        LocalLossKind::Infopro => Some("decoder params"),
+        LocalLossKind::Predsim => Some("projector params"),
+    };
+    let aux_header = aux_column.map(|c| format!(" {c:>16}")).unwrap_or_default();
+    println!("{:>6} {:>8} {:>14} {:>12} {:>12}{aux_header} {:>14}", "module", "blocks", "units", "params", "head params", "activ. MiB");
     let k = split.len();
-    let mut total = 0;
+    let (mut total, mut aux_total) = (0, 0);
     for (m, (range, module)) in split.modules.iter().zip(&network.modules).enumerate() {
         let floats = module_activation_floats(&plan, range.clone(), &config.head, m + 1 == k);
         let mib = (floats * batch * 4) as f64 / (1 << 20) as f64;
-        let params = trgl::model::trainable_params(module);
+        let aux = trgl::model::trainable_params(&module.aux);
+        let params = trgl::model::trainable_params(module) - aux;
         total += params;
+        aux_total += aux;
+        let aux_cell = aux_column.map(|_| format!(" {aux:>16}")).unwrap_or_default();
         println!(
-            "{:>6} {:>8} {:>14} {:>12} {:>12} {:>14.1}",
+            "{:>6} {:>8} {:>14} {:>12} {:>12}{aux_cell} {:>14.1}",
             m + 1,
             range.clone().filter(|&u| u != 0).count(),
             format!("{}..{}", range.start, range.end),
@@ -88,7 +99,8 @@ fn info(config: &Config, batch: usize, image_size: usize, channels: usize, class
     }
     // end to end = one module holding every unit, with the network's own head
     let e2e = module_activation_floats(&plan, 0..plan.units.len(), &config.head, true);
-    println!("total parameters {total}; end-to-end activations ≈ {:.1} MiB", (e2e * batch * 4) as f64 / (1 << 20) as f64);
+    let aux_note = aux_column.map(|c| format!(" (+ {aux_total} {c}, training only; their activations are not in the estimate)")).unwrap_or_default();
+    println!("total parameters {total}{aux_note}; end-to-end activations ≈ {:.1} MiB", (e2e * batch * 4) as f64 / (1 << 20) as f64);
     if let Some(cuts) = infopro_balanced(&plan, k) {
         println!("InfoPro*'s memory-balanced cuts for this K: {cuts:?}");
     }

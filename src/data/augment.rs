@@ -50,6 +50,14 @@ pub struct Normalize {
     pub std: Vec<f32>,
 }
 
+impl Normalize {
+    /// The pixels in [0, 1] again, from normalised C×H×W images (batched or not): what InfoPro's
+    /// reconstruction is compared with.
+    pub fn restore(&self, images: &[f32], [c, h, w]: [usize; 3]) -> Vec<f32> {
+        images.iter().enumerate().map(|(i, v)| (v * self.std[(i / (h * w)) % c] + self.mean[(i / (h * w)) % c]).clamp(0.0, 1.0)).collect()
+    }
+}
+
 /// Writes one C×H×W image into `out` as normalised f32, cropped at offset (dy, dx) of the image padded by
 /// `pad`, flipped if asked. Offsets run over 0..=2·pad; pad - offset is the shift.
 #[allow(clippy::too_many_arguments)]

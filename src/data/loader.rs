@@ -54,6 +54,11 @@ fn mix(seed: u64, a: u64, b: u64) -> u64 {
 }
 
 impl Loader {
+    /// How the images are normalised.
+    pub fn norm(&self) -> &Normalize {
+        &self.norm
+    }
+
     pub fn new(set: Arc<ImageSet>, spec: LoaderSpec, norm: Normalize, seed: u64) -> Self {
         Loader { set, spec, norm: Arc::new(norm), seed }
     }

@@ -18,10 +18,11 @@ struct ExportSource {
     weights_sha256: String,
 }
 
-/// Writes `network` (inference copy) to `path` as safetensors with PyTorch's names and layouts.
+/// Writes `network` (inference copy, without its local losses' decoders or projections) to `path` as
+/// safetensors with PyTorch's names and layouts.
 pub fn export_safetensors(network: &Network, path: &Path) -> Result<()> {
     let mut store = SafetensorsStore::from_file(path).with_to_adapter(BurnToPyTorchAdapter).skip_enum_variants(true).overwrite(true);
-    network.valid().save_into(&mut store).map_err(|e| Error::Weights { path: path.to_path_buf(), message: e.to_string() })?;
+    network.valid().without_aux().save_into(&mut store).map_err(|e| Error::Weights { path: path.to_path_buf(), message: e.to_string() })?;
     // The store creates its file owner-only (0600); an export is for other tools and people to read.
     #[cfg(unix)]
     {
@@ -84,7 +85,7 @@ pub(crate) fn checked_export(run_dir: &Path) -> Result<std::path::PathBuf> {
 
 /// Reads a network exported by [`export_safetensors`] into `network` (same architecture and split).
 pub fn import_safetensors(network: Network, path: &Path) -> Result<Network> {
-    let mut network = network;
+    let mut network = network.without_aux();
     let mut store = SafetensorsStore::from_file(path).with_from_adapter(burn::store::PyTorchToBurnAdapter).skip_enum_variants(true);
     let result = network.load_from(&mut store).map_err(|e| Error::Weights { path: path.to_path_buf(), message: e.to_string() })?;
     if !result.missing.is_empty() || !result.errors.is_empty() {

@@ -9,14 +9,17 @@ use super::init::Init;
 use super::plan::ArchPlan;
 use super::vit::TokenHead;
 use super::split::Split;
+use crate::local_loss::AuxObjective;
 
-/// Module k of the split: the stem (module 1 only), its blocks, and its head F_k (the network's own
-/// classifier for the last module).
+/// Module k of the split: the stem (module 1 only), its blocks, its head F_k (the network's own
+/// classifier for the last module) and the learned part of its local loss, if any (InfoPro's decoder,
+/// PredSim's projection: training only, not exported).
 #[derive(Module, Debug)]
 pub struct LocalModule {
     pub stem: Option<Stem>,
     pub blocks: Vec<Block>,
     pub head: Head,
+    pub aux: Option<AuxObjective>,
 }
 
 /// A module's output features and every residual branch computed on the way.
@@ -82,7 +85,7 @@ impl Network {
                     None if m + 1 == k && head.last == super::config::LastHead::Network => Head::classifier(last.out_channels, plan.classes, init, device),
                     None => Head::new(&head.for_module(m), last.out_channels, last.out_size, plan.classes, init, device),
                 };
-                LocalModule { stem, blocks, head }
+                LocalModule { stem, blocks, head, aux: None }
             })
             .collect();
         Network { modules }
@@ -100,6 +103,22 @@ impl Network {
             }
         }
         burn::module::Module::visit(&self, &mut Touch);
+        self
+    }
+
+    /// Gives module k the learned part `aux[k]` of its local loss (`local_loss::aux_objectives`).
+    pub fn with_aux(mut self, aux: Vec<Option<AuxObjective>>) -> Self {
+        for (module, a) in self.modules.iter_mut().zip(aux) {
+            module.aux = a;
+        }
+        self
+    }
+
+    /// The network without its local losses' learned parts: what inference and export carry.
+    pub fn without_aux(mut self) -> Self {
+        for module in &mut self.modules {
+            module.aux = None;
+        }
         self
     }
 

@@ -8,7 +8,8 @@ use std::time::Instant;
 use burn::prelude::*;
 use indicatif::ProgressBar;
 
-use crate::data::Batch;
+use crate::data::{Batch, Normalize};
+use crate::local_loss::Targets;
 use crate::train::prefix_cache::PrefixCache;
 use crate::train::step::EpochStats;
 
@@ -17,11 +18,17 @@ pub trait Stepper {
     /// Where the loop puts a batch's images and its labels.
     fn devices(&self) -> (Device, Device);
 
+    /// The normalisation to undo when the local loss compares with the input images (InfoPro); `None`
+    /// when it needs only the labels.
+    fn images(&self) -> Option<&Normalize> {
+        None
+    }
+
     /// Takes batch `i`'s steps. Returns the batches finished since the last call (one each in a serial
     /// pass), each with the last module's running statistics where it was a logging point; `None` when
     /// the pass must stop (a non-finite loss: the running statistics keep its first step, so the
     /// stepper's final read names it).
-    fn step(&mut self, x: Tensor<4>, y: Tensor<1, Int>, i: usize) -> Option<Vec<Option<EpochStats>>>;
+    fn step(&mut self, x: Tensor<4>, y: Targets, i: usize) -> Option<Vec<Option<EpochStats>>>;
 }
 
 /// The one batch loop: each batch becomes tensors on the stepper's devices — the images, or with `cache`
@@ -32,11 +39,14 @@ pub fn batch_loop(batches: impl Iterator<Item = Batch>, cache: Option<&PrefixCac
     // Nothing here reads from the device: on an asynchronous device the host queues batch t+1's upload
     // while the device still runs batch t.
     for (i, batch) in batches.enumerate() {
+        let [_, c, h, w] = batch.shape;
+        let images = stepper.images().map(|norm| Tensor::<4>::from_data(TensorData::new(norm.restore(&batch.images, [c, h, w]), batch.shape), &y_device));
         let x = match cache {
             Some(c) => c.gather(&batch.ids, &x_device),
             None => Tensor::<4>::from_data(TensorData::new(batch.images, batch.shape), &x_device),
         };
-        let y = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &y_device);
+        let labels = Tensor::<1, Int>::from_data(TensorData::new(batch.labels, [batch.shape[0]]), &y_device);
+        let y = Targets { labels, images };
         let start = Instant::now();
         let finished = stepper.step(x, y, i);
         if let Some(t) = times.as_deref_mut() {

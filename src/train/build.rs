@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::local_loss::aux_objectives;
 use crate::config::Config;
 use crate::data::{Loader, LoaderSpec, Normalize, Splits, SubsetSpec, stratified};
 use crate::device::parse_device;
@@ -44,7 +45,8 @@ pub fn network_from_config(config: &Config, in_channels: usize, image_size: usiz
     let split = split_from_config(config, &plan)?;
     let device = parse_device(&config.device)?;
     let init = Init { scheme: config.model.init, gain: config.model.init_gain };
-    let network = Network::new(&plan, &split, &config.head, &init, &device);
+    let aux = aux_objectives(&config.method, &plan, &split, &init, &device)?;
+    let network = Network::new(&plan, &split, &config.head, &init, &device).with_aux(aux);
     Ok((plan, split, network))
 }
 
@@ -79,7 +81,9 @@ impl Session {
             static INIT_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
             let _guard = INIT_RNG.lock().unwrap_or_else(|e| e.into_inner());
             base.seed(config.seed);
-            Network::new(&plan, &split, &config.head, &init, &device).materialize()
+            // The local losses' parts are drawn after the body and heads: those are a CE run's for the seed.
+            let network = Network::new(&plan, &split, &config.head, &init, &device).materialize();
+            network.with_aux(aux_objectives(&config.method, &plan, &split, &init, &device)?).materialize()
         };
         let (mean, std) = train_set.channel_stats();
         let norm = Normalize { mean, std };

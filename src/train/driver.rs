@@ -14,6 +14,7 @@ use indicatif::ProgressBar;
 use crate::alloc::PhaseMeter;
 use crate::data::Batch;
 use crate::error::Result;
+use crate::local_loss::needs_images;
 use crate::train::batch_loop::{Feed, batch_loop};
 use crate::train::end_to_end::EndToEndStepper;
 use crate::train::pass::{Optimizers, Pass};
@@ -94,7 +95,8 @@ pub fn run_pass<I: Iterator<Item = Batch>>(s: &mut Session, pass: &Pass, cached:
             stepper.finish(&mut s.trainer)
         }
         Pass::Local(active) => {
-            let mut stepper = LocalStepper::start(&mut s.trainer, active.clone(), cached, optims, loss, feed.log);
+            let images = needs_images(&s.config.method).then(|| s.loaders.train.norm().clone());
+            let mut stepper = LocalStepper::start(&mut s.trainer, active.clone(), cached, optims, loss, feed.log, images);
             let cache = if cached { s.trainer.prefix_cache.as_ref() } else { None };
             batch_loop(feed.batches, cache, &mut stepper, bar, feed.times);
             stepper.finish(&mut s.trainer)

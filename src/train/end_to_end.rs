@@ -13,6 +13,7 @@ use super::session::{Session, Trainer};
 use super::step::{EpochStats, StepStats, step_stats};
 use crate::error::Result;
 use crate::model::Network;
+use crate::local_loss::Targets;
 use crate::transport::{LocalLoss, cross_entropy_smoothed};
 
 /// One step of ordinary backpropagation through the whole network, on the last head's loss.
@@ -68,10 +69,10 @@ impl Stepper for EndToEndStepper<'_> {
         (self.device.clone(), self.device.clone())
     }
 
-    fn step(&mut self, x: Tensor<4>, y: Tensor<1, Int>, i: usize) -> Option<Vec<Option<EpochStats>>> {
+    fn step(&mut self, x: Tensor<4>, y: Targets, i: usize) -> Option<Vec<Option<EpochStats>>> {
         self.lr = self.optims.lr(0);
         let network = std::mem::replace(&mut self.network, Network { modules: Vec::new() });
-        let (network, st) = e2e_step(network, &mut self.optims.optims[0], x, &y, self.smoothing, self.lr);
+        let (network, st) = e2e_step(network, &mut self.optims.optims[0], x, &y.labels, self.smoothing, self.lr);
         self.network = network;
         self.optims.steps[0] += 1;
         self.running[0].add(st, i + 1);

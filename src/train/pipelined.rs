@@ -29,9 +29,10 @@ use super::session::Session;
 use super::running::Reading;
 use super::serial::LocalSteps;
 use super::step::EpochStats;
-use crate::data::Batch;
+use crate::data::{Batch, Normalize};
 use crate::device::parse_devices;
 use crate::error::Result;
+use crate::local_loss::{Targets, needs_images};
 use crate::model::LocalModule;
 use crate::transport::{LossSpec, TransportWeights};
 
@@ -47,7 +48,7 @@ pub fn worker_groups(modules: usize, workers: usize) -> Vec<Range<usize>> {
 }
 
 /// A batch on its way down the pipeline: features (detached, off the graph), labels, batch index.
-type Item = Option<(Tensor<4>, Tensor<1, Int>, usize)>;
+type Item = Option<(Tensor<4>, Targets, usize)>;
 
 /// What the last worker reports as it goes: the batch it finished and, at a logging point, the last
 /// module's running statistics.
@@ -89,7 +90,7 @@ impl Worker<'_> {
         let mut local = LocalSteps::new(self.modules, self.range, self.weights, &self.device, loss, log);
         while let Ok(Some((x, y, i))) = input.recv() {
             let x = x.to_device(&self.device).autodiff();
-            let y = y.to_device(&autodiff);
+            let y = Targets { labels: y.labels.to_device(&autodiff), images: y.images.map(|t| t.to_device(&autodiff)) };
             let (features, reading) = local.step(x, &y, i, self.optims, self.steps, schedules);
             let logged = reading.and_then(|r| {
                 if r.non_finite.is_some() {
@@ -101,7 +102,8 @@ impl Worker<'_> {
                 let _ = r.send((i, logged));
             }
             if let Some(next) = &next {
-                if next.send(Some((features.without_autodiff(), y.without_autodiff(), i))).is_err() {
+                let y = Targets { labels: y.labels.without_autodiff(), images: y.images.map(|t| t.without_autodiff()) };
+                if next.send(Some((features.without_autodiff(), y, i))).is_err() {
                     break;
                 }
             }
@@ -121,6 +123,7 @@ struct PipelineFeed<'a> {
     reports: &'a Receiver<Report>,
     stop: &'a AtomicBool,
     device: Device,
+    images: Option<Normalize>,
 }
 
 impl Stepper for PipelineFeed<'_> {
@@ -128,7 +131,11 @@ impl Stepper for PipelineFeed<'_> {
         (self.device.clone(), self.device.clone())
     }
 
-    fn step(&mut self, x: Tensor<4>, y: Tensor<1, Int>, i: usize) -> Option<Vec<Option<EpochStats>>> {
+    fn images(&self) -> Option<&Normalize> {
+        self.images.as_ref()
+    }
+
+    fn step(&mut self, x: Tensor<4>, y: Targets, i: usize) -> Option<Vec<Option<EpochStats>>> {
         if self.stop.load(Ordering::Relaxed) || self.feed.send(Some((x, y, i))).is_err() {
             return None;
         }
@@ -144,6 +151,7 @@ pub(crate) fn pipelined_pass<I: Iterator<Item = Batch>>(s: &mut Session, optims:
     let device_of = |w: usize| devices[w % devices.len()].clone();
     let loss = LossSpec { smoothing: s.config.train.label_smoothing, p: s.config.method.p };
     let queue = s.config.train.pipeline_queue;
+    let images = needs_images(&s.config.method).then(|| s.loaders.train.norm().clone());
     let main_device = s.trainer.device.clone();
     let mut modules = std::mem::take(&mut s.trainer.network.modules);
     let mut workers = Vec::with_capacity(groups.len());
@@ -185,7 +193,7 @@ pub(crate) fn pipelined_pass<I: Iterator<Item = Batch>>(s: &mut Session, optims:
                 scope.spawn(move || worker.work(schedules, loss, log, rx, next, reports, stop))
             })
             .collect();
-        let mut stepper = PipelineFeed { feed, reports: &report_rx, stop: &stop, device: device_of(0) };
+        let mut stepper = PipelineFeed { feed, reports: &report_rx, stop: &stop, device: device_of(0), images: images.clone() };
         batch_loop(batches, None, &mut stepper, bar, times);
         let _ = stepper.feed.send(None);
         let outcomes: Vec<Outcome> = handles.into_iter().map(|h| h.join().expect("a pipeline worker panicked")).collect();

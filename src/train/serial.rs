@@ -9,7 +9,9 @@ use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 
+use crate::data::Normalize;
 use crate::error::Result;
+use crate::local_loss::Targets;
 use crate::model::LocalModule;
 use crate::train::batch_loop::Stepper;
 use crate::train::optim::LrSchedule;
@@ -52,7 +54,7 @@ impl LocalSteps {
     /// Batch `i`'s steps: module `range.start + j` updates with `optims[j]`, its clock `steps[j]` and
     /// `schedules[range.start + j]`. Returns the last module's (detached) features, and at a logging point
     /// the reading.
-    pub fn step(&mut self, x: Tensor<4>, y: &Tensor<1, Int>, i: usize, optims: &mut [ModuleOptimizer], steps: &mut [usize], schedules: &[LrSchedule]) -> (Tensor<4>, Option<Reading>) {
+    pub fn step(&mut self, x: Tensor<4>, y: &Targets, i: usize, optims: &mut [ModuleOptimizer], steps: &mut [usize], schedules: &[LrSchedule]) -> (Tensor<4>, Option<Reading>) {
         let lrs: Vec<f64> = self.range.clone().zip(steps.iter()).map(|(k, &n)| schedules[k].lr(n)).collect();
         let energy: Vec<_> = self.range.clone().map(|k| self.weights.weight(k)).collect();
         let (modules, features, stats) = chain_steps(std::mem::take(&mut self.modules), optims, x, y, &energy, self.loss, &lrs);
@@ -89,11 +91,13 @@ pub struct LocalStepper<'a> {
     prefix: Vec<LocalModule>,
     optims: &'a mut Optimizers,
     devices: (Device, Device),
+    /// The normalisation to undo for a local loss that compares with the images.
+    images: Option<Normalize>,
 }
 
 impl<'a> LocalStepper<'a> {
     /// Takes the active modules out of the trainer's network until [`finish`](Self::finish).
-    pub fn start(trainer: &mut Trainer, active: Range<usize>, cached: bool, optims: &'a mut Optimizers, loss: LossSpec, log: (usize, usize)) -> Self {
+    pub fn start(trainer: &mut Trainer, active: Range<usize>, cached: bool, optims: &'a mut Optimizers, loss: LossSpec, log: (usize, usize), images: Option<Normalize>) -> Self {
         let prefix = if cached { Vec::new() } else { trainer.network.modules[..active.start].iter().map(|m| m.valid()).collect() };
         let modules = trainer.network.take_modules(active.clone());
         LocalStepper {
@@ -101,6 +105,7 @@ impl<'a> LocalStepper<'a> {
             prefix,
             optims,
             devices: (trainer.infer_device.clone(), trainer.device.clone()),
+            images,
         }
     }
 
@@ -123,7 +128,11 @@ impl Stepper for LocalStepper<'_> {
         self.devices.clone()
     }
 
-    fn step(&mut self, mut x: Tensor<4>, y: Tensor<1, Int>, i: usize) -> Option<Vec<Option<EpochStats>>> {
+    fn images(&self) -> Option<&Normalize> {
+        self.images.as_ref()
+    }
+
+    fn step(&mut self, mut x: Tensor<4>, y: Targets, i: usize) -> Option<Vec<Option<EpochStats>>> {
         for m in &self.prefix {
             x = m.features(x);
         }

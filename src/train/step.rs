@@ -9,7 +9,8 @@ use burn::prelude::*;
 
 use crate::model::LocalModule;
 use crate::readback;
-use crate::transport::{EnergyWeight, LocalLoss, LossSpec, local_loss};
+use crate::local_loss::Targets;
+use crate::transport::{EnergyWeight, LocalLoss, LossSpec, local_loss_with};
 
 /// What one step measured, still on the device (no autodiff): `[loss, ce, kinetic energy, correct
 /// predictions]`, and the batch size.
@@ -40,15 +41,22 @@ pub fn local_step(
     module: LocalModule,
     optim: &mut ModuleOptimizer,
     input: Tensor<4>,
-    targets: &Tensor<1, Int>,
+    targets: &Targets,
     energy_weight: impl Into<EnergyWeight>,
     loss: impl Into<LossSpec>,
     lr: f64,
 ) -> (LocalModule, Tensor<4>, StepStats) {
     let out = module.forward(input);
-    let logits = module.head.forward(out.features.clone());
-    let loss = local_loss(logits.clone(), targets.clone(), &out.residuals, energy_weight, loss);
-    let stats = step_stats(&loss, &logits, targets);
+    let (logits, extra) = match &module.aux {
+        None => (module.head.forward(out.features.clone()), None),
+        Some(aux) => {
+            let logits = module.head.forward(aux.head_input(out.features.clone()));
+            let classes = logits.dims()[1];
+            (logits, Some(aux.term(out.features.clone(), targets, classes)))
+        }
+    };
+    let loss = local_loss_with(logits.clone(), targets.labels.clone(), extra, &out.residuals, energy_weight, loss);
+    let stats = step_stats(&loss, &logits, &targets.labels);
     if readback::planted_read() {
         readback::read_f32(loss.total.clone().detach());
     }
@@ -64,7 +72,7 @@ pub fn chain_steps(
     modules: Vec<LocalModule>,
     optims: &mut [ModuleOptimizer],
     mut x: Tensor<4>,
-    targets: &Tensor<1, Int>,
+    targets: &Targets,
     weights: &[EnergyWeight],
     loss: impl Into<LossSpec>,
     lrs: &[f64],

@@ -1,9 +1,10 @@
-//! The `[method]` section of a config: τ and its schedule.
+//! The `[method]` section of a config: τ and its schedule, the transport cost, the local loss.
 
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{finite_nonneg, positive};
 use crate::error::{Error, Result};
+use crate::local_loss::LocalLossKind;
 
 /// How τ varies across modules and training.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,6 +35,13 @@ pub struct TransportSpec {
     /// The transport cost's exponent: the term is Σ_b mean(|r_b|^p) (the W_p question); 2 is the paper's
     /// kinetic energy.
     pub p: f64,
+    /// The auxiliary modules' task term: `ce`, `infopro` or `predsim` (see `local_loss`).
+    pub local_loss: LocalLossKind,
+    /// InfoPro's [λ₁ first, λ₂ first, λ₁ last, λ₂ last] (reconstruction and CE weights of the first and the
+    /// last auxiliary module); unset, the published values for K = 2, 4, 8, 16.
+    pub infopro_lambdas: Option<[f64; 4]>,
+    /// PredSim's β, the similarity term's weight (CE gets 1 − β).
+    pub predsim_beta: f64,
 }
 
 /// Which Uzawa rule: trgl's (modules from 1, λ_k += ρ·mean CE of the s steps, applied from the next step)
@@ -57,6 +65,9 @@ impl Default for TransportSpec {
             uzawa_power: 1.0,
             uzawa_variant: UzawaVariant::Trgl,
             p: 2.0,
+            local_loss: LocalLossKind::Ce,
+            infopro_lambdas: None,
+            predsim_beta: 0.99,
         }
     }
 }
@@ -65,6 +76,7 @@ impl TransportSpec {
     /// Checks the section; the error names the first bad field.
     pub fn validate(&self) -> Result<()> {
         let m = self;
+        crate::local_loss::config::validate(m.infopro_lambdas, m.predsim_beta)?;
         if !(m.p.is_finite() && m.p >= 1.0) {
             return Err(Error::config("method.p", format!("the transport cost mean(|r|^p) needs a finite p ≥ 1 (2 = the kinetic energy), got {}", m.p)));
         }

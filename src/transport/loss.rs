@@ -63,24 +63,34 @@ pub struct LocalLoss {
 /// L_k = CE_ls + w_k · kinetic energy (Σ mean(|r|^p) for `method.p` ≠ 2). With w_k off the kinetic term
 /// stays off the graph, so VanGL's gradients are exactly those of a plain greedy implementation.
 pub fn local_loss(logits: Tensor<2>, targets: Tensor<1, Int>, residuals: &[Tensor<4>], weight: impl Into<EnergyWeight>, spec: impl Into<LossSpec>) -> LocalLoss {
+    local_loss_with(logits, targets, None, residuals, weight, spec)
+}
+
+/// [`local_loss`] with a local loss's own term added to the CE (InfoPro's reconstruction, PredSim's
+/// similarity matching: `crate::local_loss`). Uzawa's λ still follows the CE alone.
+pub fn local_loss_with(logits: Tensor<2>, targets: Tensor<1, Int>, extra: Option<Tensor<1>>, residuals: &[Tensor<4>], weight: impl Into<EnergyWeight>, spec: impl Into<LossSpec>) -> LocalLoss {
     let spec = spec.into();
     let ce = cross_entropy_smoothed(logits, targets, spec.smoothing);
-    let total = |kinetic: &Tensor<1>, ce: &Tensor<1>| match weight.into() {
+    let task = match extra {
+        Some(term) => ce.clone() + term,
+        None => ce.clone(),
+    };
+    let total = |kinetic: &Tensor<1>, task: &Tensor<1>, ce: &Tensor<1>| match weight.into() {
         EnergyWeight::Off => None,
-        EnergyWeight::Constant(w) => Some(ce.clone() + kinetic.clone() * w),
+        EnergyWeight::Constant(w) => Some(task.clone() + kinetic.clone() * w),
         // A tensor without autodiff: a constant of the graph.
-        EnergyWeight::OnDevice(w) => Some(ce.clone() + kinetic.clone() * w),
+        EnergyWeight::OnDevice(w) => Some(task.clone() + kinetic.clone() * w),
         EnergyWeight::UzawaUpdate { lambda, rho } => {
             let w = (lambda + ce.clone().detach().without_autodiff() * rho).recip();
-            Some(ce.clone() + kinetic.clone() * w)
+            Some(task.clone() + kinetic.clone() * w)
         }
     };
     match transport_cost(residuals, spec.p) {
-        Some(kinetic) => match total(&kinetic, &ce) {
+        Some(kinetic) => match total(&kinetic, &task, &ce) {
             Some(total) => LocalLoss { total, ce, kinetic },
-            // Still reported, but off the graph: the gradient is that of CE alone.
-            None => LocalLoss { total: ce.clone(), ce, kinetic: kinetic.detach() },
+            // Still reported, but off the graph: the gradient is that of the task term alone.
+            None => LocalLoss { total: task, ce, kinetic: kinetic.detach() },
         },
-        None => LocalLoss { total: ce.clone(), kinetic: ce.zeros_like(), ce },
+        None => LocalLoss { total: task, kinetic: ce.zeros_like(), ce },
     }
 }

@@ -28,5 +28,5 @@ pub mod loss;
 pub mod weights;
 
 pub use config::{TauSchedule, TransportSpec, UzawaVariant};
-pub use loss::{LocalLoss, LossSpec, cross_entropy_smoothed, kinetic_energy, local_loss, transport_cost};
+pub use loss::{LocalLoss, LossSpec, cross_entropy_smoothed, kinetic_energy, local_loss, local_loss_with, transport_cost};
 pub use weights::{DeviceWeights, EnergyWeight, TransportWeights};
