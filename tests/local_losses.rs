@@ -189,3 +189,20 @@ fn the_local_step_adds_each_local_losss_term_to_the_ce() {
         assert!((loss - ce - term).abs() < 1e-5 * loss.abs().max(1.0), "{}: loss {loss} − CE {ce} ≠ term {term}", kind.name());
     }
 }
+
+/// InfoPro's images travel down the pipeline with the labels: a pipelined pass computes what the parallel
+/// pass computes (one worker: bit for bit, as for CE in tests/pipelined.rs).
+#[test]
+fn pipelined_infopro_computes_what_parallel_infopro_computes() {
+    let data = common::learnable_data();
+    let mut parallel = common::tiny_config(Mode::Parallel);
+    parallel.method.local_loss = LocalLossKind::Infopro;
+    let mut pipelined = parallel.clone();
+    pipelined.train.mode = Mode::Pipelined;
+    pipelined.train.pipeline_workers = 1;
+    let a = trgl::train::run(&parallel, &data, None, "parallel").unwrap();
+    let b = trgl::train::run(&pipelined, &data, None, "pipelined").unwrap();
+    let records = |o: &trgl::train::RunOutcome| serde_json::to_string(&o.session.record.metrics.records.iter().map(|r| (r.module, r.train_loss, r.ce, r.test_acc)).collect::<Vec<_>>()).unwrap();
+    assert_eq!(records(&a), records(&b));
+    assert!(common::snapshot(&a.session.trainer.network) == common::snapshot(&b.session.trainer.network));
+}
