@@ -51,6 +51,7 @@ fn shapes_and_residual_branches_of_each_model() {
         ("vgg19", Some(8), 32, 15, 1),
         ("resnet20", None, 32, 9, 8),
         ("vit-mini", Some(32), 32, 6, 8),
+        ("swin-mini", Some(16), 32, 8, 4),
     ] {
         let plan = plan_for(&model(arch, width), 3, size, 10).unwrap();
         assert_eq!(plan.num_blocks(), blocks, "{arch}");
@@ -60,8 +61,9 @@ fn shapes_and_residual_branches_of_each_model() {
         let x = Tensor::<4>::random([2, 3, size, size], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
         let (logits, residuals) = net.forward(x);
         assert_eq!(logits.dims(), [2, 10], "{arch}");
-        let branches = if arch.starts_with("vit") { 2 * blocks } else { blocks };
-        assert_eq!(residuals.len(), branches, "{arch}: residual branches (a transformer block has two)");
+        // A transformer block has two branches; Swin's two patch mergings (blocks too) have none.
+        let branches = if arch.starts_with("vit") { 2 * blocks } else if arch.starts_with("swin") { 2 * (blocks - 2) } else { blocks };
+        assert_eq!(residuals.len(), branches, "{arch}: residual branches");
     }
     // The stem follows the input: 7×7 stride 2 at 64 pixels, and with the max-pool above.
     let at = |size: usize| plan_for(&model("resnet18", None), 3, size, 10).unwrap().units[0].out_size;
@@ -113,7 +115,7 @@ fn every_model_trains_in_every_mode() {
     // very features the network grows by. At τ = 8 a dense layer's energy may grow as it learns (module 4,
     // sequential: 0.77 → 0.93), so its kinetic energy is not required to fall here; the term's value is
     // checked against the displacement in tests/densenet.rs, and its sign, shared by every model, above.
-    for (arch, width, tau) in [("resnet18", 4, 0.5), ("resnet50", 2, 0.5), ("vgg11", 4, 0.5), ("vit-mini", 16, 0.5), ("densenet-bc-16", 4, 8.0)] {
+    for (arch, width, tau) in [("resnet18", 4, 0.5), ("resnet50", 2, 0.5), ("vgg11", 4, 0.5), ("vit-mini", 16, 0.5), ("swin-mini", 8, 0.5), ("densenet-bc-16", 4, 8.0)] {
         for mode in [Mode::E2e, Mode::Sequential, Mode::Multilap, Mode::Parallel] {
             let mut c = common::tiny_config(mode);
             c.model.arch = arch.into();

@@ -4,9 +4,10 @@
 //!
 //! Module k's map is its blocks: input the output of the modules before it (after its own stem, for the
 //! first module, since the stem is not a residual map), output its features, both in inference mode. Where
-//! the blocks change the shape (a stage change, a dense layer's new channels), the input is carried to the
-//! output's shape by the same parameter-free projections the transport term measures displacement against,
-//! block after block (`projected`), and the displacement and optimality are measured there.
+//! the blocks change the shape (a stage change, a dense layer's new channels, a Swin patch merging), the
+//! input is carried to the output's shape by the same parameter-free projections the transport term
+//! measures displacement against (for the patch merging, which has no transport term, its token-grid
+//! analogue), block after block (`projected`), and the displacement and optimality are measured there.
 
 pub mod aggregate;
 pub mod estimators;
@@ -137,8 +138,10 @@ fn blocks(m: &LocalModule, mut x: Tensor<4>) -> (Tensor<4>, f64, Tensor<4>) {
 }
 
 /// `x` carried to `output`'s shape as `block`'s transport term does: a dense layer appends zero channels
-/// (its input passes unchanged); every other block uses the parameter-free projection (every other pixel,
-/// zero channels on both sides or the first channels kept), the identity where the shapes agree.
+/// (its input passes unchanged); a Swin patch merging, which has no transport term, keeps the top-left token
+/// of each 2×2 neighbourhood with zero features on both sides (`PatchMerging::project`); every other block
+/// uses the parameter-free projection (every other pixel, zero channels on both sides or the first
+/// channels kept), the identity where the shapes agree.
 fn projected(x: Tensor<4>, block: &Block, output: &Tensor<4>) -> Tensor<4> {
     let (a, b) = (x.dims(), output.dims());
     if a == b {
@@ -149,6 +152,7 @@ fn projected(x: Tensor<4>, block: &Block, output: &Tensor<4>) -> Tensor<4> {
             let device = x.device();
             Tensor::cat(vec![x, Tensor::zeros([a[0], b[1] - a[1], a[2], a[3]], &device)], 1)
         }
+        Block::PatchMerge(m) => m.project(x),
         _ => project(x, a[1], b[1], b[2]),
     }
 }

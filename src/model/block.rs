@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dense::{DenseLayer, PlainStem, Transition};
 use super::init::Init;
+use super::swin::{PatchMerging, SwinBlock, SwinEmbed};
 use super::vit::{PatchEmbed, TransformerBlock};
 use super::layers::{batch_norm, conv};
 pub use super::layers::project;
@@ -116,6 +117,8 @@ pub enum Block {
     Transformer(TransformerBlock),
     Dense(DenseLayer),
     Transition(Transition),
+    Swin(SwinBlock),
+    PatchMerge(PatchMerging),
 }
 
 impl Block {
@@ -127,6 +130,8 @@ impl Block {
             Block::Transformer(t) => t.forward(x),
             Block::Dense(d) => d.forward(x),
             Block::Transition(t) => t.forward(x),
+            Block::Swin(s) => s.forward(x),
+            Block::PatchMerge(m) => m.forward(x),
         }
     }
 }
@@ -196,12 +201,13 @@ impl Pool {
     }
 }
 
-/// A network's first unit, which has no residual branch: a convolution stem or a ViT's patch embedding.
+/// A network's first unit, which has no residual branch: a convolution stem or a transformer's patch embedding.
 #[derive(Module, Debug)]
 pub enum Stem {
     Conv(ConvStem),
     Patch(PatchEmbed),
     Plain(PlainStem),
+    Swin(SwinEmbed),
 }
 
 impl Stem {
@@ -210,6 +216,7 @@ impl Stem {
             Stem::Conv(s) => s.forward(x),
             Stem::Patch(p) => p.forward(x),
             Stem::Plain(p) => p.forward(x),
+            Stem::Swin(s) => s.forward(x),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod registry;
 pub mod resnet;
 pub mod split;
+pub mod swin;
 pub mod vgg;
 pub mod vit;
 

@@ -5,6 +5,7 @@ use burn::prelude::*;
 
 use super::block::{BasicBlock, Block, Bottleneck, ConvStem, Pool, ShortcutKind, Stem, VggLayer};
 use super::dense::{DenseLayer, PlainStem, Transition};
+use super::swin::{PatchMerging, SwinBlock, SwinEmbed};
 use super::vit::{PatchEmbed, TokenPool, TransformerBlock};
 use super::config::HeadSpec;
 use super::init::Init;
@@ -23,6 +24,12 @@ pub enum UnitKind {
     Dense { growth: usize },
     /// DenseNet-BC: compresses the channels, halves the resolution (`dense::Transition`).
     Transition,
+    /// Swin: patch embedding (conv patch×patch, stride patch, then LayerNorm).
+    SwinEmbed { patch: usize },
+    /// Swin: a block with windows of `window` tokens a side, cyclically shifted by `shift` (0: regular).
+    Swin { heads: usize, window: usize, shift: usize },
+    /// Swin: patch merging of a grid of `side` tokens a side (halves it, doubles the width).
+    PatchMerge { side: usize },
 }
 
 /// One unit of the network: the stem or one block.
@@ -75,6 +82,16 @@ impl UnitPlan {
             UnitKind::Dense { growth } => (2 * self.in_channels + 9 * growth) * plane + self.out_elems(),
             // BN-ReLU of the input (at the input resolution), conv out before the pool, pool out, r
             UnitKind::Transition => 2 * self.in_channels * plane * 4 + 4 * self.out_elems() + 2 * self.out_elems(),
+            // projection out, LN out
+            UnitKind::SwinEmbed { .. } => 2 * self.out_elems(),
+            // as a ViT block's 17·dim per token, with the shift, window partition and their reverses (4·dim),
+            // and the attention logits and weights (heads × window² per token of the padded grid)
+            UnitKind::Swin { heads, window, .. } => {
+                let padded = super::swin::window::padded(self.out_size, window);
+                21 * self.out_elems() + 2 * heads * padded * padded * window * window
+            }
+            // the 2×2 concatenation (4C) and its LN out at the output resolution, the reduction's output
+            UnitKind::PatchMerge { .. } => 4 * self.out_elems() + self.out_elems(),
         }
     }
 
@@ -83,6 +100,7 @@ impl UnitPlan {
             UnitKind::Stem { kernel, stride, pool } => Some(Stem::Conv(ConvStem::new(self.in_channels, self.out_channels, kernel, stride, pool, init, device))),
             UnitKind::PlainStem => Some(Stem::Plain(PlainStem::new(self.in_channels, self.out_channels, init, device))),
             UnitKind::PatchEmbed { patch, pool } => Some(Stem::Patch(PatchEmbed::new(self.in_channels, self.out_channels, patch, self.out_size, pool, device))),
+            UnitKind::SwinEmbed { patch } => Some(Stem::Swin(SwinEmbed::new(self.in_channels, self.out_channels, patch, device))),
             _ => None,
         }
     }
@@ -90,13 +108,15 @@ impl UnitPlan {
     pub fn build_block(&self, init: &Init, device: &Device) -> Option<Block> {
         let (cin, cout) = (self.in_channels, self.out_channels);
         match self.kind {
-            UnitKind::Stem { .. } | UnitKind::PlainStem | UnitKind::PatchEmbed { .. } => None,
+            UnitKind::Stem { .. } | UnitKind::PlainStem | UnitKind::PatchEmbed { .. } | UnitKind::SwinEmbed { .. } => None,
             UnitKind::Transformer { heads } => Some(Block::Transformer(TransformerBlock::new(cout, heads, device))),
             UnitKind::Basic { stride, shortcut } => Some(Block::Basic(BasicBlock::new(cin, cout, stride, shortcut, init, device))),
             UnitKind::Bottleneck { stride, mid, shortcut } => Some(Block::Bottleneck(Bottleneck::new(cin, mid, cout, stride, shortcut, init, device))),
             UnitKind::Vgg { pool } => Some(Block::Vgg(VggLayer::new(cin, cout, pool, init, device))),
             UnitKind::Dense { growth } => Some(Block::Dense(DenseLayer::new(cin, growth, init, device))),
             UnitKind::Transition => Some(Block::Transition(Transition::new(cin, cout, init, device))),
+            UnitKind::Swin { heads, window, shift } => Some(Block::Swin(SwinBlock::new(cout, heads, self.out_size, window, shift, device))),
+            UnitKind::PatchMerge { side } => Some(Block::PatchMerge(PatchMerging::new(cin, side, device))),
         }
     }
 }
@@ -114,10 +134,11 @@ pub struct ArchPlan {
 }
 
 impl ArchPlan {
-    /// `Some` for networks of tokens (ViT): how their heads pool them.
+    /// `Some` for networks of tokens (ViT, Swin): how their heads pool them.
     pub fn token_pool(&self) -> Option<TokenPool> {
         match self.units[0].kind {
             UnitKind::PatchEmbed { pool, .. } => Some(pool),
+            UnitKind::SwinEmbed { .. } => Some(TokenPool::Mean),
             _ => None,
         }
     }

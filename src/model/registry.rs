@@ -4,8 +4,9 @@ use super::imagenet_resnet::{self, StemKind};
 use super::plan::ArchPlan;
 use super::resnet::ResNetSpec;
 use super::densenet;
+use super::swin;
 use super::vgg;
-use super::vit;
+use super::vit::{self, TokenPool};
 use super::config::ModelConfig;
 use crate::error::{Error, Result};
 
@@ -17,6 +18,7 @@ pub const MODELS: &[(&str, &str)] = &[
     ("resnet50, resnet101, resnet152", "ImageNet-style ResNets of bottlenecks (expansion 4), widths 64–2048"),
     ("vgg11, vgg13, vgg16, vgg19", "VGG with BatchNorm, GAP + linear classifier; transport term through a parameter-free projection"),
     ("densenet-bc-100, densenet-bc-<6n+4>", "DenseNet-BC for small inputs (growth 12, or model.width; compression ½); transport term: each dense layer's appended channels, each transition against a parameter-free projection"),
+    ("swin-t, swin-mini", "Swin transformers (embed dim 96, depths 2/2/6/2, heads 3/6/12/24; swin-mini 32, 2/2/2, 2/4/8), shifted windows of 7 above 64 px and 4 up to 64, patch 2 up to 32 px and 4 above, patch merging between stages; model.width sets the embed dim; transport term: both branches of each block, none for patch merging"),
     ("vit-mini, vit-tiny, vit-small, vit-base", "vision transformers (depth/dim/heads 6/128/4, 12/192/3, 12/384/6, 12/768/12), patch 4 up to 32 px; model.width sets the dim, model.token_pool mean|cls"),
 ];
 
@@ -34,6 +36,16 @@ pub fn plan_for(model: &ModelConfig, in_channels: usize, image_size: usize, clas
         // Keep heads of 64 dims where the width allows, at least one, and a divisor of the width.
         let heads = (1..=heads.max(dim / 64).max(1)).rev().find(|h| dim % h == 0).unwrap_or(1);
         return Ok(vit::plan(name, depth, dim, heads, model.token_pool, in_channels, image_size, classes));
+    }
+    if let Some(size) = swin::size(name) {
+        if model.token_pool != TokenPool::Mean {
+            return Err(Error::config("model.token_pool", format!("`{name}` has no class token: its heads pool the tokens by their mean (\"mean\")")));
+        }
+        let dim = model.width.unwrap_or(size.dim);
+        // Keep the named size's head width where the width allows, at least one head, a divisor of the width.
+        let head_width = size.dim / size.heads;
+        let heads = (1..=(dim / head_width).max(1)).rev().find(|h| dim.is_multiple_of(*h)).unwrap_or(1);
+        return swin::plan(name, size, dim, heads, in_channels, image_size, classes);
     }
     if let Some(d) = depth_of("densenet-bc-") {
         return densenet::plan(d, model.width.unwrap_or(12), in_channels, image_size, classes)

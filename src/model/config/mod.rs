@@ -19,14 +19,14 @@ use super::vit::TokenPool;
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
     /// See `trgl info --models`: resnet20/32/56/110 (CIFAR, any 6n+2), resnet18/34/50/101/152
-    /// (ImageNet-style), vgg11/13/16/19.
+    /// (ImageNet-style), vgg11/13/16/19, densenet-bc-<6n+4>, vit-mini/tiny/small/base, swin-t, swin-mini.
     pub arch: String,
     /// Base width; default: the architecture's (16 for CIFAR ResNets, 64 for the others).
     pub width: Option<usize>,
     /// ImageNet-style ResNets: `auto` (conv3 up to 32 px, conv7 up to 64, conv7-maxpool above), `conv3`,
     /// `conv7` (stride 2, no max-pool), `conv7-maxpool`.
     pub stem: StemKind,
-    /// ViTs: how heads reduce the tokens, `mean` or `cls` (a class token).
+    /// ViTs: how heads reduce the tokens, `mean` or `cls` (a class token; Swin has none: `mean` only).
     pub token_pool: TokenPool,
     pub shortcut: ShortcutKind,
     pub init: InitScheme,
