@@ -81,7 +81,8 @@ fn run_with_kills(config: &Path, dir: &Path, rng: &mut impl Rng, kills: usize, s
         } else {
             cmd.args(["train", "--config"]).arg(config);
         }
-        let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        // stderr kept for the message of a failed attempt (a few lines: progress is off).
+        let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
         if attempt < kills {
             // Anywhere from start-up to most of a whole run: the machine's speed sets the scale.
             let wait = span.mul_f64(rng.random_range(0.05..0.8));
@@ -99,8 +100,8 @@ fn run_with_kills(config: &Path, dir: &Path, rng: &mut impl Rng, kills: usize, s
                 continue;
             }
         }
-        let status = child.wait().unwrap();
-        assert!(status.success(), "attempt {attempt} failed");
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "attempt {attempt} ({}) failed: {}", if resume { "resume" } else { "start" }, String::from_utf8_lossy(&out.stderr));
         if dir.join("summary.json").exists() {
             return landed;
         }
