@@ -101,7 +101,9 @@ fn after_warm_up_a_step_compiles_nothing_and_reads_only_at_logging_points() {
     let before = compilations();
     train_pass(&mut gpu, &Pass::Local(0..4), &mut optims, "").unwrap();
     let warm = compilations();
-    assert!(warm > before, "the first steps compile kernels ({before} -> {warm}): is the counter counting?");
+    // The first steps compile kernels, unless the other test of this process ran first and compiled them
+    // (the tests take turns in either order): either way the counter must have counted some.
+    assert!(warm > before || before > 0, "the first steps compile kernels ({before} -> {warm}): is the counter counting?");
     // Steps 11-20: nothing new to compile; reads at step 15 and at the end only.
     let reads = host_reads();
     train_pass(&mut gpu, &Pass::Local(0..4), &mut optims, "").unwrap();
