@@ -54,7 +54,8 @@ impl Normalize {
     /// The pixels in [0, 1] again, from normalised C×H×W images (batched or not): what InfoPro's
     /// reconstruction is compared with.
     pub fn restore(&self, images: &[f32], [c, h, w]: [usize; 3]) -> Vec<f32> {
-        images.iter().enumerate().map(|(i, v)| (v * self.std[(i / (h * w)) % c] + self.mean[(i / (h * w)) % c]).clamp(0.0, 1.0)).collect()
+        let channel = |i: usize| (i / (h * w)) % c;
+        images.iter().enumerate().map(|(i, v)| (v * self.std[channel(i)] + self.mean[channel(i)]).clamp(0.0, 1.0)).collect()
     }
 }
 

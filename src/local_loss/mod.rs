@@ -44,6 +44,17 @@ pub struct Targets {
     pub images: Option<Tensor<4>>,
 }
 
+impl Targets {
+    pub fn to_device(self, device: &Device) -> Self {
+        Targets { labels: self.labels.to_device(device), images: self.images.map(|t| t.to_device(device)) }
+    }
+
+    /// Off the autodiff graph's device, to travel between pipeline workers.
+    pub fn without_autodiff(self) -> Self {
+        Targets { labels: self.labels.without_autodiff(), images: self.images.map(|t| t.without_autodiff()) }
+    }
+}
+
 impl From<Tensor<1, Int>> for Targets {
     fn from(labels: Tensor<1, Int>) -> Self {
         Targets { labels, images: None }
@@ -85,16 +96,6 @@ impl AuxObjective {
             AuxObjective::PredSim(p) => p.term(h, &targets.labels, classes),
         }
     }
-
-    /// Whether the term compares with the input images.
-    pub fn needs_images(&self) -> bool {
-        matches!(self, AuxObjective::InfoPro(_))
-    }
-}
-
-/// Whether `method.local_loss` needs the batch's images at every local step.
-pub fn needs_images(method: &TransportSpec) -> bool {
-    method.local_loss == LocalLossKind::Infopro
 }
 
 /// The learned part of each module's local loss (none for `ce` and for the last module), drawn after the

@@ -27,6 +27,11 @@ fn unknown(name: &str) -> Error {
     Error::config("model.arch", format!("unknown architecture `{name}`; expected one of: {}", names.join("; ")))
 }
 
+/// The most attention heads, at most `n` (and at least one), that divide a width of `dim`.
+fn largest_divisor_up_to(dim: usize, n: usize) -> usize {
+    (1..=n.max(1)).rev().find(|h| dim.is_multiple_of(*h)).unwrap_or(1)
+}
+
 /// The plan of `model` for images of `in_channels`×`image_size`² and `classes` classes.
 pub fn plan_for(model: &ModelConfig, in_channels: usize, image_size: usize, classes: usize) -> Result<ArchPlan> {
     let name = model.arch.as_str();
@@ -34,7 +39,7 @@ pub fn plan_for(model: &ModelConfig, in_channels: usize, image_size: usize, clas
     if let Some((depth, dim, heads)) = vit::size(name) {
         let dim = model.width.unwrap_or(dim);
         // Keep heads of 64 dims where the width allows, at least one, and a divisor of the width.
-        let heads = (1..=heads.max(dim / 64).max(1)).rev().find(|h| dim % h == 0).unwrap_or(1);
+        let heads = largest_divisor_up_to(dim, heads.max(dim / 64));
         return Ok(vit::plan(name, depth, dim, heads, model.token_pool, in_channels, image_size, classes));
     }
     if let Some(size) = swin::size(name) {
@@ -44,7 +49,7 @@ pub fn plan_for(model: &ModelConfig, in_channels: usize, image_size: usize, clas
         let dim = model.width.unwrap_or(size.dim);
         // Keep the named size's head width where the width allows, at least one head, a divisor of the width.
         let head_width = size.dim / size.heads;
-        let heads = (1..=(dim / head_width).max(1)).rev().find(|h| dim.is_multiple_of(*h)).unwrap_or(1);
+        let heads = largest_divisor_up_to(dim, dim / head_width);
         return swin::plan(name, size, dim, heads, in_channels, image_size, classes);
     }
     if let Some(d) = depth_of("densenet-bc-") {

@@ -14,7 +14,6 @@ use indicatif::ProgressBar;
 use crate::alloc::PhaseMeter;
 use crate::data::Batch;
 use crate::error::Result;
-use crate::local_loss::needs_images;
 use crate::train::batch_loop::{Feed, batch_loop};
 use crate::train::end_to_end::EndToEndStepper;
 use crate::train::pass::{Optimizers, Pass};
@@ -23,7 +22,6 @@ use crate::train::schedule::Schedule;
 use crate::train::serial::LocalStepper;
 use crate::train::session::Session;
 use crate::train::step::EpochStats;
-use crate::transport::LossSpec;
 
 /// Runs the units not done before the checkpoint the session resumed from: each unit's pass, the test
 /// (and validation) accuracy of the heads it trained, their records, the checkpoint; then the final records.
@@ -86,16 +84,15 @@ pub(crate) fn prepare_prefix(s: &mut Session, pass: &Pass) -> bool {
 
 /// Runs `pass` over `feed`'s batches: its stepper, the one batch loop, and the stepper's end.
 pub fn run_pass<I: Iterator<Item = Batch>>(s: &mut Session, pass: &Pass, cached: bool, optims: &mut Optimizers, feed: Feed<'_, I>, bar: &ProgressBar) -> Result<Vec<(EpochStats, f64)>> {
-    let smoothing = s.config.train.label_smoothing;
-    let loss = LossSpec { smoothing, p: s.config.method.p };
+    let loss = s.loss_spec();
     match pass {
         Pass::EndToEnd => {
-            let mut stepper = EndToEndStepper::start(&mut s.trainer, optims, smoothing, feed.log);
+            let mut stepper = EndToEndStepper::start(&mut s.trainer, optims, loss.smoothing, feed.log);
             batch_loop(feed.batches, None, &mut stepper, bar, feed.times);
             stepper.finish(&mut s.trainer)
         }
         Pass::Local(active) => {
-            let images = needs_images(&s.config.method).then(|| s.loaders.train.norm().clone());
+            let images = s.image_targets();
             let mut stepper = LocalStepper::start(&mut s.trainer, active.clone(), cached, optims, loss, feed.log, images);
             let cache = if cached { s.trainer.prefix_cache.as_ref() } else { None };
             batch_loop(feed.batches, cache, &mut stepper, bar, feed.times);

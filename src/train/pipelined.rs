@@ -32,7 +32,7 @@ use super::step::EpochStats;
 use crate::data::{Batch, Normalize};
 use crate::device::parse_devices;
 use crate::error::Result;
-use crate::local_loss::{Targets, needs_images};
+use crate::local_loss::Targets;
 use crate::model::LocalModule;
 use crate::transport::{LossSpec, TransportWeights};
 
@@ -90,7 +90,7 @@ impl Worker<'_> {
         let mut local = LocalSteps::new(self.modules, self.range, self.weights, &self.device, loss, log);
         while let Ok(Some((x, y, i))) = input.recv() {
             let x = x.to_device(&self.device).autodiff();
-            let y = Targets { labels: y.labels.to_device(&autodiff), images: y.images.map(|t| t.to_device(&autodiff)) };
+            let y = y.to_device(&autodiff);
             let (features, reading) = local.step(x, &y, i, self.optims, self.steps, schedules);
             let logged = reading.and_then(|r| {
                 if r.non_finite.is_some() {
@@ -102,8 +102,7 @@ impl Worker<'_> {
                 let _ = r.send((i, logged));
             }
             if let Some(next) = &next {
-                let y = Targets { labels: y.labels.without_autodiff(), images: y.images.map(|t| t.without_autodiff()) };
-                if next.send(Some((features.without_autodiff(), y, i))).is_err() {
+                if next.send(Some((features.without_autodiff(), y.without_autodiff(), i))).is_err() {
                     break;
                 }
             }
@@ -149,9 +148,9 @@ pub(crate) fn pipelined_pass<I: Iterator<Item = Batch>>(s: &mut Session, optims:
     let groups = worker_groups(k_total, s.config.train.pipeline_workers);
     let devices = parse_devices(&s.config.device)?;
     let device_of = |w: usize| devices[w % devices.len()].clone();
-    let loss = LossSpec { smoothing: s.config.train.label_smoothing, p: s.config.method.p };
+    let loss = s.loss_spec();
     let queue = s.config.train.pipeline_queue;
-    let images = needs_images(&s.config.method).then(|| s.loaders.train.norm().clone());
+    let images = s.image_targets();
     let main_device = s.trainer.device.clone();
     let mut modules = std::mem::take(&mut s.trainer.network.modules);
     let mut workers = Vec::with_capacity(groups.len());

@@ -4,13 +4,13 @@
 
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::gelu;
 use burn::tensor::ops::PadMode;
 use burn::tensor::s;
 
 use super::attention::WindowAttention;
 use super::window::{attention_mask, padded, partition, reverse, shift, unshift};
 use crate::model::layers::BlockOutput;
+use crate::model::vit::transformer::pre_norm_output;
 
 /// A Swin block on a `side` × `side` grid of tokens, `[batch, side², dim, 1]` (row-major), with windows of
 /// `window` and a cyclic shift of `shift` (0: regular windows).
@@ -67,9 +67,6 @@ impl SwinBlock {
     pub fn forward(&self, x: Tensor<4>) -> BlockOutput {
         let x = x.squeeze_dim::<3>(3);
         let a = self.attention(x.clone());
-        let x = x + a.clone();
-        let m = self.fc2.forward(gelu(self.fc1.forward(self.ln2.forward(x.clone()))));
-        let output = (x + m.clone()).unsqueeze_dim(3);
-        BlockOutput { output, residuals: vec![a.unsqueeze_dim(3), m.unsqueeze_dim(3)] }
+        pre_norm_output(x, a, &self.ln2, &self.fc1, &self.fc2)
     }
 }

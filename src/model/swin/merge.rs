@@ -7,6 +7,7 @@ use burn::tensor::ops::PadMode;
 use burn::tensor::s;
 
 use crate::model::layers::BlockOutput;
+use crate::model::vit::transformer::patch_tokens;
 
 /// Patch embedding: conv patch×patch, stride patch → tokens `[batch, side², dim, 1]` (row-major), then
 /// LayerNorm, as the official code's `patch_norm`; no absolute position embedding (Swin-T's default: the
@@ -23,9 +24,7 @@ impl SwinEmbed {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let p = self.proj.forward(x);
-        let [b, d, h, w] = p.dims();
-        self.norm.forward(p.reshape([b, d, h * w]).swap_dims(1, 2)).unsqueeze_dim(3)
+        self.norm.forward(patch_tokens(&self.proj, x)).unsqueeze_dim(3)
     }
 }
 

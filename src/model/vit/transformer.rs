@@ -42,14 +42,31 @@ impl PatchEmbed {
 
     /// [batch, tokens, dim, 1].
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let p = self.proj.forward(x);
-        let [b, d, h, w] = p.dims();
-        let mut t = p.reshape([b, d, h * w]).swap_dims(1, 2);
+        let mut t = patch_tokens(&self.proj, x);
+        let [b, _, d] = t.dims();
         if let Some(cls) = &self.cls {
             t = Tensor::cat(vec![cls.val().expand([b, 1, d]), t], 1);
         }
         (t + self.position.val()).unsqueeze_dim(3)
     }
+}
+
+/// The patches of `x` cut and embedded by `proj` (patch×patch, stride patch), as `[batch, tokens, dim]`
+/// in row-major order over the grid.
+pub fn patch_tokens(proj: &Conv2d, x: Tensor<4>) -> Tensor<3> {
+    let p = proj.forward(x);
+    let [b, d, h, w] = p.dims();
+    p.reshape([b, d, h * w]).swap_dims(1, 2)
+}
+
+/// The second half of a pre-norm block, given `x` `[batch, tokens, dim]` and its attention branch `a`:
+/// m = MLP(LN(x + a)) (ratio 4, GELU), the output x + a + m and the two residual branches a and m, which
+/// both enter the kinetic energy. The ViT's block and Swin's block share it.
+pub fn pre_norm_output(x: Tensor<3>, a: Tensor<3>, ln: &LayerNorm, fc1: &Linear, fc2: &Linear) -> BlockOutput {
+    let x = x + a.clone();
+    let m = fc2.forward(gelu(fc1.forward(ln.forward(x.clone()))));
+    let output = (x + m.clone()).unsqueeze_dim(3);
+    BlockOutput { output, residuals: vec![a.unsqueeze_dim(3), m.unsqueeze_dim(3)] }
 }
 
 /// A pre-norm transformer block.
@@ -77,10 +94,7 @@ impl TransformerBlock {
     pub fn forward(&self, x: Tensor<4>) -> BlockOutput {
         let x = x.squeeze_dim::<3>(3);
         let a = self.attn.forward(MhaInput::self_attn(self.ln1.forward(x.clone()))).context;
-        let x = x + a.clone();
-        let m = self.fc2.forward(gelu(self.fc1.forward(self.ln2.forward(x.clone()))));
-        let output = (x + m.clone()).unsqueeze_dim(3);
-        BlockOutput { output, residuals: vec![a.unsqueeze_dim(3), m.unsqueeze_dim(3)] }
+        pre_norm_output(x, a, &self.ln2, &self.fc1, &self.fc2)
     }
 }
 

@@ -13,13 +13,15 @@ use burn::optim::ModuleOptimizer;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
-use crate::data::Loader;
+use crate::data::{Loader, Normalize};
 use crate::error::Result;
+use crate::local_loss::LocalLossKind;
 use crate::model::{ArchPlan, LocalModule, Network, Split};
 use crate::report::MetricsWriter;
 use crate::train::checkpoint;
 use crate::train::eval::evaluate;
 use crate::train::optim::LrSchedule;
+use crate::transport::LossSpec;
 
 pub use record::RunRecord;
 pub use trainer::Trainer;
@@ -54,6 +56,17 @@ impl Session {
             0 => n,
             m => m.min(n),
         }
+    }
+
+    /// How the local steps compute their loss: the CE's label smoothing and the transport cost's exponent.
+    pub fn loss_spec(&self) -> LossSpec {
+        LossSpec { smoothing: self.config.train.label_smoothing, p: self.config.method.p }
+    }
+
+    /// The normalisation the batch loop undoes for a local loss that compares with the input images
+    /// (InfoPro); `None` when the loss needs only the labels.
+    pub fn image_targets(&self) -> Option<Normalize> {
+        (self.config.method.local_loss == LocalLossKind::Infopro).then(|| self.loaders.train.norm().clone())
     }
 
     /// The LR schedule of an optimizer that trains for `epochs` passes.
